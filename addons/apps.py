@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class AddonsConfig(AppConfig):
+    name = "addons"
+    verbose_name = "Catalogo"

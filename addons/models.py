@@ -1,0 +1,112 @@
+"""The catalogue: mailbox tiers, paid add-ons and the rule of each add-on on each tier."""
+
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+
+MONEY = {"max_digits": 12, "decimal_places": 2, "validators": [MinValueValidator(0)]}
+
+
+class Tier(models.Model):
+    """A mailbox plan (tipologia): Standard, Pro, Premium."""
+
+    code = models.SlugField("codice", max_length=20, unique=True)
+    name = models.CharField("nome", max_length=50)
+    price_per_year = models.DecimalField("prezzo annuo (IVA esclusa)", **MONEY)
+    rank = models.PositiveSmallIntegerField(
+        "livello",
+        unique=True,
+        help_text="Ordine crescente: un upgrade va verso un livello più alto.",
+    )
+    is_active = models.BooleanField("in vendita", default=True)
+
+    class Meta:
+        ordering = ["rank"]
+        verbose_name = "tipologia"
+        verbose_name_plural = "tipologie"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(price_per_year__gte=0), name="tier_price_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Unit(models.TextChoices):
+    GB = "GB", "GB"
+    USER = "USER", "utente"
+    SERVICE = "SERVICE", "servizio"
+
+
+class Quota(models.TextChoices):
+    """Which usage figure of the mailbox an add-on enlarges, if any."""
+
+    NONE = "", "nessuna"
+    MAILBOX = "mailbox", "casella"
+    ARCHIVE = "archive", "archivio di sicurezza"
+    CONSERVATION = "conservation", "conservazione"
+
+
+class AddOn(models.Model):
+    """A paid extra (servizio aggiuntivo) that a mailbox can hold in whole units."""
+
+    Unit = Unit
+    Quota = Quota
+
+    code = models.CharField(
+        "codice",
+        max_length=20,
+        unique=True,
+        validators=[
+            RegexValidator(r"^[A-Z][A-Z0-9_]*$", "Solo maiuscole, cifre e trattino basso.")
+        ],
+    )
+    name = models.CharField("nome", max_length=100)
+    description = models.TextField("descrizione", blank=True)
+    unit = models.CharField("unità", max_length=10, choices=Unit.choices)
+    quota = models.CharField("spazio", max_length=20, choices=Quota.choices, blank=True)
+    price_per_year = models.DecimalField("prezzo annuo per unità (IVA esclusa)", **MONEY)
+    position = models.PositiveSmallIntegerField("posizione", default=0)
+
+    class Meta:
+        ordering = ["position", "code"]
+        verbose_name = "servizio aggiuntivo"
+        verbose_name_plural = "servizi aggiuntivi"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(price_per_year__gte=0), name="addon_price_not_negative"
+            ),
+            models.CheckConstraint(condition=Q(unit__in=Unit.values), name="addon_unit_valid"),
+            models.CheckConstraint(condition=Q(quota__in=Quota.values), name="addon_quota_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TierAddOn(models.Model):
+    """How one add-on is offered on one tier: sold or not, the most a mailbox may hold, and
+    how many units the tier already includes (e.g. Pro includes 3 GB of security archive)."""
+
+    tier = models.ForeignKey(Tier, on_delete=models.CASCADE, related_name="addon_rules")
+    addon = models.ForeignKey(AddOn, on_delete=models.CASCADE, related_name="tier_rules")
+    sold = models.BooleanField("in vendita", default=True)
+    max_quantity = models.PositiveIntegerField("quantità massima acquistabile", default=0)
+    included_quantity = models.PositiveIntegerField("quantità inclusa", default=0)
+
+    class Meta:
+        ordering = ["tier__rank", "addon__position"]
+        verbose_name = "regola per tipologia"
+        verbose_name_plural = "regole per tipologia"
+        constraints = [
+            models.UniqueConstraint(fields=["tier", "addon"], name="one_rule_per_tier_addon"),
+            models.CheckConstraint(
+                condition=Q(sold=True, max_quantity__gte=1) | Q(sold=False, max_quantity=0),
+                name="sold_rule_has_max",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.addon.code} su {self.tier.name}"

@@ -1,0 +1,235 @@
+"""Mailboxes (caselle PEC), the add-ons each one holds, and their append-only history."""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+
+
+class MailboxStatus(models.TextChoices):
+    PENDING = "pending", "in attesa di pagamento"
+    ACTIVE = "active", "attiva"
+    EXPIRED = "expired", "scaduta"
+    CANCELLED = "cancelled", "cancellata"
+
+
+# The only moves a mailbox can make; mailboxes.services.mailbox_transition applies them.
+MAILBOX_TRANSITIONS: dict[str, frozenset[str]] = {
+    MailboxStatus.PENDING: frozenset({MailboxStatus.ACTIVE, MailboxStatus.CANCELLED}),
+    MailboxStatus.ACTIVE: frozenset({MailboxStatus.EXPIRED, MailboxStatus.CANCELLED}),
+    MailboxStatus.EXPIRED: frozenset({MailboxStatus.ACTIVE, MailboxStatus.CANCELLED}),
+    MailboxStatus.CANCELLED: frozenset(),
+}
+
+
+class AddOnStatus(models.TextChoices):
+    PENDING = "pending", "in attesa di pagamento"
+    ACTIVE = "active", "attivo"
+    EXPIRED = "expired", "scaduto"
+    CANCELLED = "cancelled", "cancellato"
+    ENDED = "ended", "terminato"  # dropped at a renewal or included by a new tier
+
+
+ADDON_TRANSITIONS: dict[str, frozenset[str]] = {
+    AddOnStatus.PENDING: frozenset({AddOnStatus.ACTIVE, AddOnStatus.CANCELLED}),
+    AddOnStatus.ACTIVE: frozenset({AddOnStatus.EXPIRED, AddOnStatus.CANCELLED, AddOnStatus.ENDED}),
+    AddOnStatus.EXPIRED: frozenset({AddOnStatus.ACTIVE, AddOnStatus.CANCELLED, AddOnStatus.ENDED}),
+    AddOnStatus.CANCELLED: frozenset(),
+    AddOnStatus.ENDED: frozenset(),
+}
+
+# Statuses in which an address or an add-on is still held (not yet given up for good).
+LIVE_MAILBOX_STATUSES = [MailboxStatus.PENDING, MailboxStatus.ACTIVE, MailboxStatus.EXPIRED]
+LIVE_ADDON_STATUSES = [AddOnStatus.PENDING, AddOnStatus.ACTIVE, AddOnStatus.EXPIRED]
+
+
+class Mailbox(models.Model):
+    address = models.CharField("indirizzo", max_length=254)
+    tier = models.ForeignKey(
+        "addons.Tier", on_delete=models.PROTECT, related_name="mailboxes", verbose_name="tipologia"
+    )
+    holder = models.ForeignKey(
+        "customers.Holder",
+        on_delete=models.PROTECT,
+        related_name="mailboxes",
+        verbose_name="titolare",
+    )
+    customer = models.ForeignKey(
+        "customers.Customer",
+        on_delete=models.PROTECT,
+        related_name="mailboxes",
+        verbose_name="account",
+    )
+    status = models.CharField(
+        "stato", max_length=10, choices=MailboxStatus.choices, default=MailboxStatus.PENDING
+    )
+    term_years = models.PositiveSmallIntegerField(
+        "durata (anni)", validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    activated_on = models.DateField("attivata il", null=True, blank=True)
+    expires_on = models.DateField("scadenza", null=True, blank=True)
+    expired_on = models.DateField("scaduta il", null=True, blank=True)
+    cancelled_on = models.DateField("cancellata il", null=True, blank=True)
+    auto_renew = models.BooleanField("rinnovo automatico", default=False)
+    cancel_at_expiry = models.BooleanField("disdetta alla scadenza", default=False)
+    usage_mailbox_mb = models.PositiveIntegerField("spazio casella usato (MB)", default=0)
+    usage_archive_mb = models.PositiveIntegerField("archivio di sicurezza usato (MB)", default=0)
+    usage_conservation_mb = models.PositiveIntegerField("conservazione usata (MB)", default=0)
+    usage_updated_at = models.DateTimeField("utilizzo aggiornato il", null=True, blank=True)
+    # Django password hash for entering the Area Clienti with the mailbox's own credentials.
+    password = models.CharField("password della casella", max_length=128, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["address"]
+        verbose_name = "casella PEC"
+        verbose_name_plural = "caselle PEC"
+        indexes = [
+            models.Index(fields=["status", "expires_on"], name="mailbox_status_expiry"),
+            models.Index(fields=["customer", "address"], name="mailbox_customer_address"),
+            models.Index(fields=["address"], name="mailbox_address"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=MailboxStatus.values), name="mailbox_status_valid"
+            ),
+            models.UniqueConstraint(
+                fields=["address"],
+                condition=~Q(status=MailboxStatus.CANCELLED),
+                name="one_live_mailbox_per_address",
+            ),
+            models.CheckConstraint(
+                condition=Q(term_years__gte=1, term_years__lte=5), name="mailbox_term_1_to_5_years"
+            ),
+            models.CheckConstraint(
+                condition=Q(status=MailboxStatus.PENDING)
+                | Q(status=MailboxStatus.CANCELLED)
+                | Q(activated_on__isnull=False, expires_on__isnull=False),
+                name="mailbox_in_service_has_dates",
+            ),
+            models.CheckConstraint(
+                condition=Q(expires_on__isnull=True)
+                | Q(activated_on__isnull=True)
+                | Q(expires_on__gt=F("activated_on")),
+                name="mailbox_expires_after_activation",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.address
+
+    @property
+    def local_part(self) -> str:
+        return self.address.partition("@")[0]
+
+    @property
+    def domain(self) -> str:
+        return self.address.partition("@")[2]
+
+
+class MailboxAddOn(models.Model):
+    """An add-on held by a mailbox. It has no dates of its own: it follows the mailbox."""
+
+    mailbox = models.ForeignKey(
+        Mailbox, on_delete=models.PROTECT, related_name="addons", verbose_name="casella"
+    )
+    addon = models.ForeignKey(
+        "addons.AddOn", on_delete=models.PROTECT, related_name="+", verbose_name="servizio"
+    )
+    quantity = models.PositiveIntegerField("quantità")
+    next_quantity = models.PositiveIntegerField(
+        "quantità dal prossimo rinnovo",
+        null=True,
+        blank=True,
+        help_text="Riduzione programmata: vale dal prossimo rinnovo.",
+    )
+    status = models.CharField(
+        "stato", max_length=10, choices=AddOnStatus.choices, default=AddOnStatus.PENDING
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["mailbox", "addon__position"]
+        verbose_name = "servizio della casella"
+        verbose_name_plural = "servizi della casella"
+        indexes = [models.Index(fields=["mailbox", "status"], name="mailboxaddon_mailbox_status")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=AddOnStatus.values), name="mailboxaddon_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity__gte=0), name="mailboxaddon_quantity_gte_0"
+            ),
+            models.CheckConstraint(
+                condition=Q(next_quantity__isnull=True) | Q(next_quantity__lt=F("quantity")),
+                name="mailboxaddon_reduction_below_quantity",
+            ),
+            models.UniqueConstraint(
+                fields=["mailbox", "addon"],
+                condition=Q(status__in=LIVE_ADDON_STATUSES),
+                name="one_live_addon_per_mailbox",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.addon.code} x{self.quantity} su {self.mailbox_id}"
+
+
+class EventKind(models.TextChoices):
+    CREATED = "created", "creata"
+    STATUS = "status", "cambio di stato"
+    ADDON_ADDED = "addon_added", "servizio aggiunto"
+    ADDON_CHANGED = "addon_changed", "servizio modificato"
+    ADDON_STATUS = "addon_status", "cambio di stato del servizio"
+    RENEWED = "renewed", "rinnovata"
+    TIER_CHANGED = "tier_changed", "tipologia cambiata"
+    HOLDER_CHANGED = "holder_changed", "titolare cambiato"
+    USAGE = "usage", "utilizzo aggiornato"
+    SETTINGS = "settings", "impostazioni"
+
+
+class MailboxEvent(models.Model):
+    """Append-only history of a mailbox and its add-ons: who, when, what and why."""
+
+    Kind = EventKind
+
+    mailbox = models.ForeignKey(Mailbox, on_delete=models.PROTECT, related_name="events")
+    mailbox_addon = models.ForeignKey(
+        MailboxAddOn, on_delete=models.PROTECT, null=True, blank=True, related_name="events"
+    )
+    kind = models.CharField("tipo", max_length=20, choices=EventKind.choices)
+    from_status = models.CharField("da", max_length=10, blank=True)
+    to_status = models.CharField("a", max_length=10, blank=True)
+    data = models.JSONField("dettagli", default=dict, blank=True)
+    reason = models.CharField("motivo", max_length=500, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="eseguito da",
+    )
+    created_at = models.DateTimeField("quando", auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "evento"
+        verbose_name_plural = "eventi"
+        indexes = [models.Index(fields=["mailbox", "-created_at"], name="event_mailbox_recent")]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=EventKind.values), name="event_kind_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.mailbox_id} {self.created_at:%Y-%m-%d}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("Gli eventi non si modificano: la storia è in sola aggiunta.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Gli eventi non si cancellano: la storia è in sola aggiunta.")

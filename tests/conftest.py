@@ -1,0 +1,155 @@
+from decimal import Decimal
+
+import pytest
+
+from billing.pricing import AddOnInfo, Catalogue, Rule, TierInfo
+
+D = Decimal
+
+
+def domain_catalogue() -> Catalogue:
+    """The catalogue exactly as DOMAIN.md lists it, with no database."""
+    tiers = {
+        "standard": TierInfo("standard", "Standard", D("9.90"), 1),
+        "pro": TierInfo("pro", "Pro", D("24.90"), 2),
+        "premium": TierInfo("premium", "Premium", D("39.90"), 3),
+    }
+    addons = {
+        "SPAZIO": AddOnInfo("SPAZIO", "Spazio aggiuntivo casella", "GB", D("3.00"), "mailbox", 10),
+        "ARCHIVIO": AddOnInfo(
+            "ARCHIVIO", "Spazio aggiuntivo Archivio di sicurezza", "GB", D("3.00"), "archive", 20
+        ),
+        "CONSERVAZIONE": AddOnInfo(
+            "CONSERVAZIONE", "Conservazione PEC", "GB", D("4.00"), "conservation", 30
+        ),
+        "MULTIUTENTE": AddOnInfo(
+            "MULTIUTENTE", "Utenti aggiuntivi Multiutente", "USER", D("6.00"), "", 40
+        ),
+        "SMS": AddOnInfo("SMS", "Avviso SMS di ricezione", "SERVICE", D("4.00"), "", 50),
+    }
+    rules = {
+        ("standard", "SPAZIO"): Rule(True, 1, 1),
+        ("pro", "SPAZIO"): Rule(True, 100, 2),
+        ("premium", "SPAZIO"): Rule(True, 100, 2),
+        ("standard", "ARCHIVIO"): Rule(False, 0, 0),
+        ("pro", "ARCHIVIO"): Rule(True, 100, 3),
+        ("premium", "ARCHIVIO"): Rule(True, 100, 8),
+        ("standard", "CONSERVAZIONE"): Rule(True, 100, 0),
+        ("pro", "CONSERVAZIONE"): Rule(True, 100, 0),
+        ("premium", "CONSERVAZIONE"): Rule(True, 100, 0),
+        ("standard", "MULTIUTENTE"): Rule(False, 0, 0),
+        ("pro", "MULTIUTENTE"): Rule(False, 0, 1),
+        ("premium", "MULTIUTENTE"): Rule(True, 30, 3),
+        ("standard", "SMS"): Rule(True, 1, 0),
+        ("pro", "SMS"): Rule(False, 0, 1),
+        ("premium", "SMS"): Rule(False, 0, 1),
+    }
+    return Catalogue(tiers=tiers, addons=addons, rules=rules)
+
+
+@pytest.fixture
+def catalogue() -> Catalogue:
+    return domain_catalogue()
+
+
+# --- database fixtures: an owner, a second customer and a stranger -----------------------
+
+PERSON = {
+    "kind": "person",
+    "first_name": "Alice",
+    "last_name": "Rossi",
+    "fiscal_code": "RSSMRA85T10A562S",
+    "street": "Via Roma 1",
+    "postal_code": "00184",
+    "city": "Roma",
+    "province": "RM",
+    "email": "alice@example.it",
+}
+COMPANY = {
+    "kind": "company",
+    "company_name": "Bianchi S.r.l.",
+    "vat_number": "00743110157",
+    "fiscal_code": "00743110157",
+    "legal_representative": "Laura Bianchi",
+    "street": "Corso Buenos Aires 10",
+    "postal_code": "20124",
+    "city": "Milano",
+    "province": "MI",
+    "email": "info@bianchi.example",
+    "sdi_code": "M5UXCR1",
+}
+
+
+def make_customer(email: str, holder: dict | None = None):
+    from customers.services import customer_create, holder_create
+
+    customer = customer_create(email=email, password="Password-Sicura-1", validate=False)
+    holder_create(customer=customer, own=True, **{**(holder or PERSON), "email": email})
+    return customer
+
+
+@pytest.fixture
+def alice(db):
+    """The owner of the mailboxes under test."""
+    return make_customer("alice@example.it")
+
+
+@pytest.fixture
+def bob(db):
+    """Another customer of the shop."""
+    return make_customer(
+        "bob@example.it",
+        {**PERSON, "first_name": "Bob", "last_name": "Verdi", "fiscal_code": "VRDGPP80A01F205X"},
+    )
+
+
+@pytest.fixture
+def charlie(db):
+    """A stranger: a logged-in user with no customer profile."""
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.create_user("charlie@example.it", "charlie@example.it", "x")
+
+
+@pytest.fixture
+def tiers(db):
+    from addons.models import Tier
+
+    return {t.code: t for t in Tier.objects.all()}
+
+
+@pytest.fixture
+def addons(db):
+    from addons.models import AddOn
+
+    return {a.code: a for a in AddOn.objects.all()}
+
+
+@pytest.fixture
+def make_mailbox(alice, tiers, addons):
+    """An active mailbox of alice's, activated on `activated_on` for `years`."""
+    from datetime import date
+
+    from mailboxes.services import mailbox_activate, mailbox_create
+
+    def make(
+        address="studio@pec.it",
+        tier="pro",
+        years=1,
+        activated_on=date(2026, 5, 25),
+        extras=None,
+        customer=None,
+        holder=None,
+    ):
+        owner = customer or alice
+        mailbox = mailbox_create(
+            address=address,
+            tier=tiers[tier],
+            holder=holder or owner.own_holder,
+            customer=owner,
+            term_years=years,
+            addons={addons[c]: q for c, q in (extras or {}).items()},
+        )
+        return mailbox_activate(mailbox=mailbox, activated_on=activated_on)
+
+    return make

@@ -1,0 +1,58 @@
+"""Production settings fail loudly on missing values; development needs none."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def django_check(env_overrides: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "ALLOWED_HOSTS", "DEBUG"}}
+    env.update(env_overrides)
+    return subprocess.run(
+        [sys.executable, "manage.py", "check", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"DEBUG": "false", "ALLOWED_HOSTS": "shop.example.it"}, "SECRET_KEY must be set"),
+        ({"DEBUG": "false", "SECRET_KEY": "x" * 60}, "ALLOWED_HOSTS must be set"),
+        ({"DEBUG": "false", "SECRET_KEY": "short", "ALLOWED_HOSTS": "a.it"}, "at least 50"),
+        ({"PEC_DOMAINS": " , "}, "PEC_DOMAINS"),
+    ],
+)
+def test_production_refuses_to_start_without_its_secrets(overrides, message):
+    result = django_check(overrides)
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_production_settings_pass_the_deploy_checks():
+    result = django_check(
+        {
+            "DEBUG": "false",
+            "SECRET_KEY": "k3y-" + "a1b2c3d4e5" * 6,
+            "ALLOWED_HOSTS": "shop.example.it",
+        },
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_the_shop_speaks_italian_in_rome_time(settings):
+    assert settings.LANGUAGE_CODE == "it"
+    assert settings.TIME_ZONE == "Europe/Rome"
+    assert settings.PEC_DOMAINS
