@@ -1,7 +1,18 @@
 from django.contrib import admin
+from django.db import connection
+from django.http import HttpResponse
 from django.urls import include, path
 
+
+def healthz(request):
+    """For load balancers and compose healthchecks: the process answers and the DB too."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return HttpResponse("ok", content_type="text/plain")
+
+
 urlpatterns = [
+    path("healthz", healthz, name="healthz"),
     path("", include("billing.urls")),
     path("admin/", admin.site.urls),
 ]

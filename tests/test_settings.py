@@ -56,3 +56,10 @@ def test_the_shop_speaks_italian_in_rome_time(settings):
     assert settings.LANGUAGE_CODE == "it"
     assert settings.TIME_ZONE == "Europe/Rome"
     assert settings.PEC_DOMAINS
+
+
+@pytest.mark.django_db
+def test_the_health_check_answers_ok(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.content == b"ok"
