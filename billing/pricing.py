@@ -484,8 +484,13 @@ def quote_renewal(
             rule = catalogue.rule(target.code, code)
             if next_term[code] and not rule.sold and code not in add:
                 addon = catalogue.addon(code)
-                why = "è incluso" if rule.included_quantity else "non è disponibile"
-                notes.append(f"{addon.name} termina al rinnovo: {why} in {target.name}.")
+                if rule.included_quantity and addon.unit == "SERVICE":
+                    why = f"è incluso in {target.name}"
+                elif rule.included_quantity:
+                    why = f"{target.name} ne include {addon.units(rule.included_quantity)}"
+                else:
+                    why = f"non è disponibile in {target.name}"
+                notes.append(f"{addon.name} termina al rinnovo: {why}.")
                 next_term[code] = 0
         archive_before = quota_gb(catalogue, current.code, held, "archive")
         archive_after = quota_gb(catalogue, target.code, next_term, "archive")
@@ -506,7 +511,9 @@ def quote_renewal(
         if quantity:
             check_holding(catalogue, target.code, code, quantity)
     if usage is not None:
-        skip = frozenset({"archive"}) if confirm_archive_loss else frozenset()
+        # The archive is only skipped where it disappears (and its loss was confirmed above).
+        archive_lost = not quota_gb(catalogue, target.code, next_term, "archive")
+        skip = frozenset({"archive"}) if archive_lost and confirm_archive_loss else frozenset()
         check_fits(catalogue, target.code, next_term, usage, skip=skip)
 
     term_months = 12 * years

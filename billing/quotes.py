@@ -33,7 +33,10 @@ class QuoteRequest:
 
 def parse_date(value: str, name: str) -> date:
     try:
-        return date.fromisoformat(value.strip())
+        text = value.strip()
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            raise ValueError(text)
+        return date.fromisoformat(text)
     except (ValueError, AttributeError):
         raise QuoteInputError(
             f"{name}: data non valida «{value}», usa il formato AAAA-MM-GG.", field=name
