@@ -1,12 +1,17 @@
-from django.http import JsonResponse
-from django.shortcuts import render
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
+from payments import PaymentStatus, RedirectNeeded
 
 from billing.catalogue import load_catalogue
+from billing.models import InvoiceKind, Order, OrderStatus, PaymentMethod
 from billing.pricing import PricingError
 from billing.quotes import parse_request, price_request, quote_as_dict
 from billing.selectors import catalogue_table
+from billing.services.payments import payment_start
 
 
 @require_GET
@@ -28,3 +33,59 @@ def api_quote(request):
 def catalogue(request):
     """The three tiers side by side, the features every tier has, and the paid add-ons."""
     return render(request, "billing/catalogue.html", catalogue_table())
+
+
+def _customer_order(request, number: str) -> Order:
+    """An order of the logged-in customer; anyone else's is a 404."""
+    customer = getattr(request.user, "customer", None)
+    if customer is None:
+        raise Http404
+    return get_object_or_404(
+        Order.objects.select_related("billing_holder"), number=number, customer=customer
+    )
+
+
+@login_required
+def order_detail(request, number: str):
+    """The confirmation page: what was ordered, what happens next, and once paid the
+    active mailboxes with their expiry."""
+    order = _customer_order(request, number)
+    items = list(order.items.select_related("mailbox__tier").prefetch_related("lines"))
+    context = {
+        "order": order,
+        "items": items,
+        "invoice": order.invoices.filter(kind=InvoiceKind.INVOICE).first(),
+        "bank_holder": settings.BANK_ACCOUNT_HOLDER,
+        "bank_iban": settings.BANK_IBAN,
+        "bank_days": settings.BANK_TRANSFER_DAYS,
+        "payment_failed": request.resolver_match.url_name == "payment_failed",
+    }
+    return render(request, "billing/order_detail.html", context)
+
+
+@login_required
+def order_pay(request, number: str):
+    """The gateway's page for an order paid by card or PayPal."""
+    order = _customer_order(request, number)
+    if order.status != OrderStatus.AWAITING_PAYMENT or order.payment_method not in (
+        PaymentMethod.CARD,
+        PaymentMethod.PAYPAL,
+    ):
+        return redirect("billing:order_done", number=order.number)
+    payment = order.payments.filter(
+        status__in=[PaymentStatus.WAITING, PaymentStatus.INPUT]
+    ).first() or payment_start(order=order)
+    try:
+        form = payment.get_form(data=request.POST or None)
+    except RedirectNeeded as redirect_to:
+        return redirect(str(redirect_to))
+    return render(
+        request,
+        "billing/order_pay.html",
+        {
+            "order": order,
+            "payment": payment,
+            "form": form,
+            "test_gateway": settings.PAYMENT_GATEWAY == "test",
+        },
+    )

@@ -70,6 +70,16 @@ class Mailbox(models.Model):
     expires_on = models.DateField("scadenza", null=True, blank=True)
     expired_on = models.DateField("scaduta il", null=True, blank=True)
     cancelled_on = models.DateField("cancellata il", null=True, blank=True)
+    # Changes bought with an early renewal take effect when the running term ends.
+    next_tier = models.ForeignKey(
+        "addons.Tier",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="tipologia dal prossimo periodo",
+    )
+    term_changes_on = models.DateField("modifiche programmate dal", null=True, blank=True)
     auto_renew = models.BooleanField("rinnovo automatico", default=False)
     cancel_at_expiry = models.BooleanField("disdetta alla scadenza", default=False)
     usage_mailbox_mb = models.PositiveIntegerField("spazio casella usato (MB)", default=0)
@@ -142,7 +152,7 @@ class MailboxAddOn(models.Model):
         "quantità dal prossimo rinnovo",
         null=True,
         blank=True,
-        help_text="Riduzione programmata: vale dal prossimo rinnovo.",
+        help_text="Quantità programmata per il prossimo periodo (0: il servizio termina).",
     )
     status = models.CharField(
         "stato", max_length=10, choices=AddOnStatus.choices, default=AddOnStatus.PENDING
@@ -163,8 +173,8 @@ class MailboxAddOn(models.Model):
                 condition=Q(quantity__gte=0), name="mailboxaddon_quantity_gte_0"
             ),
             models.CheckConstraint(
-                condition=Q(next_quantity__isnull=True) | Q(next_quantity__lt=F("quantity")),
-                name="mailboxaddon_reduction_below_quantity",
+                condition=Q(next_quantity__isnull=True) | ~Q(next_quantity=F("quantity")),
+                name="mailboxaddon_next_quantity_is_a_change",
             ),
             models.UniqueConstraint(
                 fields=["mailbox", "addon"],
@@ -233,3 +243,49 @@ class MailboxEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("Gli eventi non si cancellano: la storia è in sola aggiunta.")
+
+
+class ProvisioningStatus(models.TextChoices):
+    PENDING = "pending", "da eseguire"
+    DONE = "done", "eseguita"
+    FAILED = "failed", "fallita"
+
+
+class ProvisioningCall(models.Model):
+    """A call to the mail platform (create a mailbox, change a quota...), written in the
+    same transaction as the change it follows and carried out after commit by a task.
+    A failed call stays visible and is retried; none is silently lost."""
+
+    class Action(models.TextChoices):
+        CREATE = "create", "crea casella"
+        SET_QUOTAS = "set_quotas", "aggiorna quote e servizi"
+        SUSPEND = "suspend", "sospendi invio"
+        RESUME = "resume", "riattiva"
+        DELETE = "delete", "elimina casella"
+
+    mailbox = models.ForeignKey(
+        Mailbox, on_delete=models.PROTECT, related_name="provisioning_calls"
+    )
+    action = models.CharField(max_length=20, choices=Action.choices)
+    payload = models.JSONField(default=dict, blank=True)
+    status = models.CharField(
+        max_length=10, choices=ProvisioningStatus.choices, default=ProvisioningStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = "chiamata alla piattaforma di posta"
+        verbose_name_plural = "chiamate alla piattaforma di posta"
+        indexes = [models.Index(fields=["status", "created_at"], name="provisioning_status")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=ProvisioningStatus.values), name="provisioning_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.mailbox_id} ({self.get_status_display()})"

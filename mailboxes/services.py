@@ -20,8 +20,9 @@ from mailboxes.models import (
     MailboxAddOn,
     MailboxEvent,
     MailboxStatus,
+    ProvisioningCall,
 )
-from mailboxes.terms import add_years
+from mailboxes.terms import add_years, grace_ends_on
 
 
 class TransitionError(Exception):
@@ -255,3 +256,265 @@ def mailbox_set_usage(
             },
         )
     return mailbox
+
+
+def provisioning_enqueue(*, mailbox: Mailbox, action: str, payload: dict | None = None):
+    """Record a call for the mail platform in this transaction; run it after commit."""
+    call = ProvisioningCall.objects.create(mailbox=mailbox, action=action, payload=payload or {})
+
+    def run():
+        from mailboxes.tasks import run_provisioning_call
+
+        run_provisioning_call.delay(call.pk)
+
+    transaction.on_commit(run)
+    return call
+
+
+def quotas_payload(mailbox: Mailbox) -> dict:
+    """What the platform must know of a mailbox: its tier and the add-ons in service."""
+    return {
+        "tier": mailbox.tier.code,
+        "addons": dict(
+            mailbox.addons.filter(status=AddOnStatus.ACTIVE).values_list("addon__code", "quantity")
+        ),
+    }
+
+
+def _set_quantity(item: MailboxAddOn, quantity: int, *, actor=None, reason: str = "") -> None:
+    """Give a held add-on a new quantity now (0 ends it)."""
+    old = item.quantity
+    item.next_quantity = None
+    if quantity == 0:
+        item.save(update_fields=["next_quantity", "updated_at"])
+        _addon_transition(item, AddOnStatus.ENDED, actor=actor, reason=reason)
+        return
+    item.quantity = quantity
+    item.save(update_fields=["quantity", "next_quantity", "updated_at"])
+    if old != quantity:
+        event_record(
+            mailbox=item.mailbox,
+            mailbox_addon=item,
+            kind=EventKind.ADDON_CHANGED,
+            actor=actor,
+            reason=reason,
+            data={"addon": item.addon.code, "from": old, "to": quantity},
+        )
+
+
+def _change_tier(mailbox: Mailbox, tier: Tier, *, actor=None, reason: str = "") -> None:
+    old = mailbox.tier
+    if old.pk == tier.pk:
+        return
+    mailbox.tier = tier
+    mailbox.save(update_fields=["tier", "updated_at"])
+    event_record(
+        mailbox=mailbox,
+        kind=EventKind.TIER_CHANGED,
+        actor=actor,
+        reason=reason,
+        data={"from": old.code, "to": tier.code},
+    )
+
+
+def mailbox_apply_term_changes(*, mailbox: Mailbox, actor=None, reason: str = "") -> Mailbox:
+    """Apply what was scheduled for the next term: the tier and the add-on quantities."""
+    if mailbox.next_tier_id:
+        _change_tier(mailbox, mailbox.next_tier, actor=actor, reason=reason)
+    items = mailbox.addons.select_related("addon").filter(
+        next_quantity__isnull=False, status__in=[AddOnStatus.ACTIVE, AddOnStatus.EXPIRED]
+    )
+    for item in items:
+        item.mailbox = mailbox
+        _set_quantity(item, item.next_quantity, actor=actor, reason=reason)
+    mailbox.next_tier = None
+    mailbox.term_changes_on = None
+    mailbox.save(update_fields=["next_tier", "term_changes_on", "updated_at"])
+    return mailbox
+
+
+@transaction.atomic
+def mailbox_renew(
+    *,
+    mailbox: Mailbox,
+    years: int,
+    today: date,
+    to_tier: Tier | None = None,
+    keep: dict[AddOn, int] | None = None,
+    add: dict[AddOn, int] | None = None,
+    actor=None,
+    reason: str = "",
+) -> Mailbox:
+    """Extend the term by `years` from the current expiry (never from today).
+
+    Before the expiry, changes of tier and lower quantities are scheduled for the day the
+    running term ends; units added on the same tier start now (their rateo was paid).
+    In the grace period everything applies at once and the mailbox is active again with
+    the add-ons it kept.
+    """
+    mailbox = Mailbox.objects.select_for_update().select_related("tier").get(pk=mailbox.pk)
+    keep, add = keep or {}, add or {}
+    in_grace = mailbox.status == MailboxStatus.EXPIRED and today < grace_ends_on(mailbox.expires_on)
+    if mailbox.status != MailboxStatus.ACTIVE and not in_grace:
+        raise TransitionError(f"La casella {mailbox.address} non si può più rinnovare.")
+    target = to_tier or mailbox.tier
+    old_expiry = mailbox.expires_on
+    held = {
+        i.addon_id: i
+        for i in mailbox.addons.select_for_update()
+        .select_related("addon")
+        .filter(status__in=[AddOnStatus.ACTIVE, AddOnStatus.EXPIRED])
+    }
+    # Quantities for the new term: kept (lowered or 0), then added.
+    plan = {
+        addon_id: item.next_quantity if item.next_quantity is not None else item.quantity
+        for addon_id, item in held.items()
+    }
+    for addon, quantity in keep.items():
+        plan[addon.pk] = quantity
+    if target.pk != mailbox.tier_id:
+        sold = set(target.addon_rules.filter(sold=True).values_list("addon_id", flat=True))
+        for addon_id in plan:
+            if addon_id not in sold and plan[addon_id]:
+                plan[addon_id] = 0
+
+    mailbox.expires_on = add_years(old_expiry, years)
+    mailbox.save(update_fields=["expires_on", "updated_at"])
+    event_record(
+        mailbox=mailbox,
+        kind=EventKind.RENEWED,
+        actor=actor,
+        reason=reason,
+        data={
+            "years": years,
+            "from": old_expiry.isoformat(),
+            "to": mailbox.expires_on.isoformat(),
+            "tier": target.code,
+        },
+    )
+    same_tier = target.pk == mailbox.tier_id
+    if in_grace:
+        _change_tier(mailbox, target, actor=actor, reason=reason)
+        for addon_id, item in held.items():
+            item.mailbox = mailbox
+            _set_quantity(item, plan[addon_id], actor=actor, reason=reason)
+        for addon, quantity in add.items():
+            addon_attach(
+                mailbox=mailbox, addon=addon, quantity=quantity, actor=actor, reason=reason
+            )
+        mailbox.next_tier = None
+        mailbox.term_changes_on = None
+        mailbox.save(update_fields=["next_tier", "term_changes_on", "updated_at"])
+        mailbox = mailbox_transition(
+            mailbox=mailbox, to_status=MailboxStatus.ACTIVE, today=today, actor=actor, reason=reason
+        )
+    else:
+        changed = False
+        for addon_id, item in held.items():
+            wanted = plan[addon_id]
+            if wanted != item.quantity:
+                item.next_quantity = wanted
+                item.save(update_fields=["next_quantity", "updated_at"])
+                changed = True
+            elif item.next_quantity is not None:
+                item.next_quantity = None
+                item.save(update_fields=["next_quantity", "updated_at"])
+        for addon, quantity in add.items():
+            if same_tier:
+                addon_attach(
+                    mailbox=mailbox, addon=addon, quantity=quantity, actor=actor, reason=reason
+                )
+                continue
+            # With a tier change the new units start with the new term.
+            item = held.get(addon.pk)
+            if item is None:
+                item = MailboxAddOn.objects.create(
+                    mailbox=mailbox, addon=addon, quantity=0, status=AddOnStatus.ACTIVE
+                )
+            item.next_quantity = plan.get(addon.pk, item.quantity) + quantity
+            item.save(update_fields=["next_quantity", "updated_at"])
+            changed = True
+        if not same_tier:
+            mailbox.next_tier = target
+            changed = True
+        if changed:
+            mailbox.term_changes_on = old_expiry
+        mailbox.save(update_fields=["next_tier", "term_changes_on", "updated_at"])
+    provisioning_enqueue(mailbox=mailbox, action="set_quotas", payload=quotas_payload(mailbox))
+    return mailbox
+
+
+@transaction.atomic
+def mailbox_upgrade(
+    *,
+    mailbox: Mailbox,
+    to_tier: Tier,
+    today: date,
+    add: dict[AddOn, int] | None = None,
+    actor=None,
+    reason: str = "",
+) -> Mailbox:
+    """Upgrade during the term; add-ons the new tier includes end with it."""
+    mailbox = Mailbox.objects.select_for_update().select_related("tier").get(pk=mailbox.pk)
+    if mailbox.status != MailboxStatus.ACTIVE:
+        raise TransitionError(f"La casella {mailbox.address} non è attiva.")
+    if to_tier.rank <= mailbox.tier.rank:
+        raise TransitionError("Il passaggio a una tipologia inferiore è possibile solo al rinnovo.")
+    included = set(
+        to_tier.addon_rules.filter(sold=False, included_quantity__gt=0).values_list(
+            "addon_id", flat=True
+        )
+    )
+    _change_tier(mailbox, to_tier, actor=actor, reason=reason)
+    for item in (
+        mailbox.addons.select_for_update()
+        .select_related("addon")
+        .filter(status=AddOnStatus.ACTIVE, addon_id__in=included)
+    ):
+        item.mailbox = mailbox
+        _addon_transition(
+            item, AddOnStatus.ENDED, actor=actor, reason="incluso nella nuova tipologia"
+        )
+    for addon, quantity in (add or {}).items():
+        addon_attach(mailbox=mailbox, addon=addon, quantity=quantity, actor=actor, reason=reason)
+    provisioning_enqueue(mailbox=mailbox, action="set_quotas", payload=quotas_payload(mailbox))
+    return mailbox
+
+
+def provisioning_run(*, call_id: int, raise_on_failure: bool = False) -> str:
+    """Carry out one recorded call; a done call is never repeated, a failed one stays
+    visible (status, attempts, last error) for the retry job and for staff."""
+    from django.utils import timezone
+
+    from mailboxes.models import ProvisioningStatus
+    from mailboxes.provisioning import ProvisioningError, get_backend
+
+    with transaction.atomic():
+        call = (
+            ProvisioningCall.objects.select_for_update(skip_locked=True)
+            .select_related("mailbox")
+            .filter(pk=call_id)
+            .exclude(status=ProvisioningStatus.DONE)
+            .first()
+        )
+        if call is None:
+            return "skipped"
+        call.attempts += 1
+        try:
+            get_backend().perform(
+                action=call.action, address=call.mailbox.address, payload=call.payload
+            )
+        except Exception as error:  # noqa: BLE001 - any platform failure is recorded
+            call.status = ProvisioningStatus.FAILED
+            call.last_error = f"{type(error).__name__}: {error}"[:2000]
+            call.save(update_fields=["status", "attempts", "last_error"])
+            failed = True
+        else:
+            call.status = ProvisioningStatus.DONE
+            call.done_at = timezone.now()
+            call.last_error = ""
+            call.save(update_fields=["status", "attempts", "last_error", "done_at"])
+            failed = False
+    if failed and raise_on_failure:
+        raise ProvisioningError(call.last_error)
+    return "failed" if failed else "done"

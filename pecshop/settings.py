@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "payments",
     "addons",
     "customers",
     "mailboxes",
@@ -156,6 +157,70 @@ PEC_DOMAINS = [d.strip().lower() for d in env.list("PEC_DOMAINS", default=["pec.
 if not PEC_DOMAINS:
     raise ImproperlyConfigured("PEC_DOMAINS must list at least one domain.")
 
+# The shop's public address, for links in e-mails and the payment gateway's return URLs.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+# Payments through django-payments. PAYMENT_GATEWAY=test is a local test gateway (success
+# or failure chosen on its page) for development and tests; "stripe" and "paypal" use the
+# real providers with their keys from the environment.
+PAYMENT_MODEL = "billing.Payment"
+PAYMENT_BASE_URL = SITE_URL
+PAYMENT_HOST = SITE_URL.split("://", 1)[-1]
+PAYMENT_USES_SSL = SITE_URL.startswith("https://")
+PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="test")
+PAYMENT_TEST_WEBHOOK_SECRET = env.str("PAYMENT_TEST_WEBHOOK_SECRET", default=SECRET_KEY)
+if PAYMENT_GATEWAY == "test":
+    PAYMENT_VARIANTS = {
+        "card": ("billing.payments.TestGatewayProvider", {}),
+        "paypal": ("billing.payments.TestGatewayProvider", {}),
+    }
+elif PAYMENT_GATEWAY == "stripe":
+    PAYMENT_VARIANTS = {
+        "card": (
+            "payments.stripe.StripeProviderV3",
+            {
+                "api_key": _required("STRIPE_API_KEY"),
+                "endpoint_secret": _required("STRIPE_ENDPOINT_SECRET"),
+                "use_token": True,
+                "secure_endpoint": True,
+            },
+        ),
+        "paypal": (
+            "payments.paypal.PaypalProvider",
+            {
+                "client_id": _required("PAYPAL_CLIENT_ID"),
+                "secret": _required("PAYPAL_SECRET"),
+                "endpoint": env.str("PAYPAL_ENDPOINT", default="https://api.paypal.com"),
+                "capture": True,
+            },
+        ),
+    }
+else:
+    raise ImproperlyConfigured("PAYMENT_GATEWAY must be 'test' or 'stripe'.")
+
+# Bank details printed on bank-transfer orders.
+BANK_ACCOUNT_HOLDER = env.str("BANK_ACCOUNT_HOLDER", default="PEC Shop S.r.l.")
+BANK_IBAN = env.str("BANK_IBAN", default="IT60X0542811101000000123456")
+BANK_TRANSFER_DAYS = 15
+
+# The seller on invoices (cedente/prestatore of the FatturaPA).
+SELLER = {
+    "name": env.str("SELLER_NAME", default="PEC Shop S.r.l."),
+    "vat_number": env.str("SELLER_VAT_NUMBER", default="12345670017"),
+    "fiscal_code": env.str("SELLER_FISCAL_CODE", default="12345670017"),
+    "street": env.str("SELLER_STREET", default="Via del Corso 100"),
+    "postal_code": env.str("SELLER_POSTAL_CODE", default="00186"),
+    "city": env.str("SELLER_CITY", default="Roma"),
+    "province": env.str("SELLER_PROVINCE", default="RM"),
+    "tax_regime": env.str("SELLER_TAX_REGIME", default="RF01"),
+    "email": env.str("SELLER_EMAIL", default="fatture@pecshop.example"),
+}
+
+# The mail platform's client; the shipped backend records the calls it is asked to make.
+PROVISIONING_BACKEND = env.str(
+    "PROVISIONING_BACKEND", default="mailboxes.provisioning.RecordingBackend"
+)
+
 # Celery: Redis when REDIS_URL is set, otherwise an embedded broker on the filesystem so that
 # the shop runs its background jobs on a bare machine too.
 if REDIS_URL:
@@ -163,13 +228,14 @@ if REDIS_URL:
     CELERY_BROKER_TRANSPORT_OPTIONS = {}
 else:
     _celery_dir = VAR_DIR / "celery"
-    for sub in ("queue", "processed"):
+    for sub in ("queue", "processed", "control"):
         (_celery_dir / sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_celery_dir / "queue"),
         "data_folder_out": str(_celery_dir / "queue"),
         "processed_folder": str(_celery_dir / "processed"),
+        "control_folder": str(_celery_dir / "control"),
         "store_processed": False,
     }
 CELERY_TASK_IGNORE_RESULT = True

@@ -14,5 +14,6 @@ def healthz(request):
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("", include("billing.urls")),
+    path("pagamenti/", include("payments.urls")),
     path("admin/", admin.site.urls),
 ]

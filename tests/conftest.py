@@ -153,3 +153,54 @@ def make_mailbox(alice, tiers, addons):
         return mailbox_activate(mailbox=mailbox, activated_on=activated_on)
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _celery_runs_tasks_in_process():
+    """Tasks run in the test's process (a real worker is used only where a test says so)."""
+    from pecshop.celery import app
+
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager = False
+
+
+@pytest.fixture
+def order_for(alice):
+    """Place an order of `specs` for a customer (alice by default)."""
+    import uuid
+    from datetime import date
+
+    from billing.services.orders import order_place
+
+    def place(*specs, customer=None, method="card", today=date(2026, 11, 25)):
+        return order_place(
+            customer=customer or alice,
+            items=list(specs),
+            payment_method=method,
+            placement_key=uuid.uuid4().hex,
+            today=today,
+        )
+
+    return place
+
+
+@pytest.fixture
+def pay():
+    """Pay an order through the test gateway, as its confirmation would."""
+    from payments import PaymentStatus
+
+    from billing.services.payments import payment_apply, payment_start
+
+    def do(order, amount=None, reference=None, paid_on=None):
+        from datetime import date
+
+        payment = payment_start(order=order)
+        payment.transaction_id = reference or f"test-{payment.token}"
+        payment.captured_amount = order.total if amount is None else amount
+        payment.status = PaymentStatus.CONFIRMED
+        payment.save()
+        return payment, payment_apply(payment_id=payment.pk, paid_on=paid_on or date(2026, 11, 25))
+
+    return do

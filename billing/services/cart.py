@@ -1,0 +1,205 @@
+"""The cart: kept in the database, anonymous until login, priced on the server each time."""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+
+from billing.catalogue import load_catalogue
+from billing.models import Cart, CartItem, ItemKind, Order
+from billing.pricing import PricingError, Quote, totals
+from billing.services.items import MAX_NEW_MAILBOXES, ItemSpec, item_quote, new_mailbox_address
+from billing.services.orders import OrderError, order_place
+from customers.models import Customer
+from mailboxes.models import Mailbox
+from mailboxes.selectors import address_unavailable_reason
+
+
+class CartError(OrderError):
+    pass
+
+
+def cart_get(
+    *, customer: Customer | None = None, session_key: str | None = None, create: bool = False
+) -> Cart | None:
+    if customer is not None:
+        if create:
+            return Cart.objects.get_or_create(customer=customer)[0]
+        return Cart.objects.filter(customer=customer).first()
+    if not session_key:
+        return None
+    if create:
+        return Cart.objects.get_or_create(session_key=session_key)[0]
+    return Cart.objects.filter(session_key=session_key).first()
+
+
+@transaction.atomic
+def cart_merge(*, session_key: str, customer: Customer) -> Cart | None:
+    """At login: the anonymous cart's items move into the customer's own cart."""
+    anonymous = Cart.objects.select_for_update().filter(session_key=session_key).first()
+    if anonymous is None:
+        return cart_get(customer=customer)
+    own = Cart.objects.get_or_create(customer=customer)[0]
+    anonymous.items.update(cart=own)
+    anonymous.delete()
+    return own
+
+
+def _check_new_mailbox(cart: Cart, params: dict, exclude_item: int | None = None) -> None:
+    address = new_mailbox_address(params)
+    reason = address_unavailable_reason(address)
+    if reason:
+        raise CartError(reason, field="local_part")
+    others = cart.items.filter(kind=ItemKind.NEW_MAILBOX).exclude(pk=exclude_item)
+    if any(new_mailbox_address(i.params) == address for i in others):
+        raise CartError("Questo indirizzo è già nel carrello.", field="local_part")
+    if exclude_item is None and others.count() >= MAX_NEW_MAILBOXES:
+        raise CartError(
+            f"Il carrello può contenere al massimo {MAX_NEW_MAILBOXES} nuove caselle.",
+            field="local_part",
+        )
+
+
+@transaction.atomic
+def cart_add_item(
+    *, cart: Cart, spec: ItemSpec, today: date, mailbox: Mailbox | None = None
+) -> CartItem:
+    """Validate and add an item. Only what is bought is stored, never a price."""
+    cart = Cart.objects.select_for_update().get(pk=cart.pk)
+    params = _clean_params(spec)
+    if spec.kind == ItemKind.NEW_MAILBOX:
+        _check_new_mailbox(cart, params)
+    elif mailbox is None:
+        raise CartError("Casella non trovata.", field="mailbox")
+    try:
+        item_quote(
+            load_catalogue(),
+            ItemSpec(spec.kind, params, spec.mailbox_id),
+            today=today,
+            mailbox=mailbox,
+        )
+    except PricingError as error:
+        raise CartError(error.message, field=error.field) from None
+    return CartItem.objects.create(cart=cart, kind=spec.kind, mailbox=mailbox, params=params)
+
+
+@transaction.atomic
+def cart_update_item(*, item: CartItem, params: dict, today: date) -> CartItem:
+    params = _clean_params(ItemSpec(item.kind, params))
+    if item.kind == ItemKind.NEW_MAILBOX:
+        _check_new_mailbox(item.cart, params, exclude_item=item.pk)
+    try:
+        item_quote(
+            load_catalogue(),
+            ItemSpec(item.kind, params, item.mailbox_id),
+            today=today,
+            mailbox=item.mailbox,
+        )
+    except PricingError as error:
+        raise CartError(error.message, field=error.field) from None
+    item.params = params
+    item.save(update_fields=["params"])
+    return item
+
+
+def cart_remove_item(*, cart: Cart, item_id: int) -> None:
+    cart.items.filter(pk=item_id).delete()
+
+
+def _clean_params(spec: ItemSpec) -> dict:
+    """Keep only the keys an item of this kind has (a tampered form adds nothing)."""
+    allowed = {
+        ItemKind.NEW_MAILBOX: {"tier", "local_part", "domain", "years", "addons"},
+        ItemKind.ADDON: {"add"},
+        ItemKind.RENEWAL: {"years", "to_tier", "keep", "add", "confirm_archive_loss"},
+        ItemKind.UPGRADE: {"to_tier", "add"},
+    }[spec.kind]
+    params = {k: v for k, v in spec.params.items() if k in allowed}
+    if spec.kind == ItemKind.NEW_MAILBOX:
+        params["local_part"] = str(params.get("local_part", "")).strip().lower()
+        params["domain"] = str(params.get("domain", "")).strip().lower()
+        params["addons"] = {k: v for k, v in (params.get("addons") or {}).items() if v}
+    return params
+
+
+@dataclass(frozen=True)
+class PricedItem:
+    item: CartItem
+    quote: Quote | None
+    error: str | None
+
+
+@dataclass(frozen=True)
+class CartSummary:
+    items: list[PricedItem]
+    net: Decimal
+    vat: Decimal
+    total: Decimal
+
+    @property
+    def is_valid(self) -> bool:
+        return bool(self.items) and all(p.error is None for p in self.items)
+
+
+def cart_summary(*, cart: Cart | None, today: date) -> CartSummary:
+    """Every item priced now; an item that no longer fits the rules says why."""
+    if cart is None:
+        return CartSummary([], Decimal("0.00"), Decimal("0.00"), Decimal("0.00"))
+    catalogue = load_catalogue()
+    priced = []
+    for item in cart.items.select_related("mailbox__tier"):
+        try:
+            quote = item_quote(
+                catalogue,
+                ItemSpec(item.kind, item.params, item.mailbox_id),
+                today=today,
+                mailbox=item.mailbox,
+            )
+            priced.append(PricedItem(item, quote, None))
+        except PricingError as error:
+            priced.append(PricedItem(item, None, error.message))
+    net, vat, total = totals([line for p in priced if p.quote for line in p.quote.lines])
+    return CartSummary(priced, net, vat, total)
+
+
+@transaction.atomic
+def cart_checkout(
+    *,
+    cart: Cart,
+    customer: Customer,
+    payment_method: str,
+    placement_key: str,
+    today: date,
+    holders: dict[int, int] | None = None,
+    passwords: dict[int, str] | None = None,
+    actor=None,
+) -> Order:
+    """Place the order of the cart's items and empty the cart, in one transaction.
+
+    `holders` and `passwords` give, per cart item id, the holder profile and the mailbox
+    password of each new mailbox (default holder: the account's own).
+    """
+    existing = Order.objects.filter(customer=customer, placement_key=placement_key).first()
+    if existing is not None:
+        return existing
+    holders, passwords = holders or {}, passwords or {}
+    specs = []
+    for item in cart.items.select_related("mailbox").order_by("created_at", "id"):
+        params = dict(item.params)
+        if item.kind == ItemKind.NEW_MAILBOX:
+            params["holder_id"] = holders.get(item.pk) or customer.own_holder_id
+            if passwords.get(item.pk):
+                params["password_hash"] = make_password(passwords[item.pk])
+        specs.append(ItemSpec(item.kind, params, item.mailbox_id))
+    order = order_place(
+        customer=customer,
+        items=specs,
+        payment_method=payment_method,
+        placement_key=placement_key,
+        today=today,
+        actor=actor,
+    )
+    cart.items.all().delete()
+    return order
