@@ -518,3 +518,23 @@ def provisioning_run(*, call_id: int, raise_on_failure: bool = False) -> str:
     if failed and raise_on_failure:
         raise ProvisioningError(call.last_error)
     return "failed" if failed else "done"
+
+
+def provisioning_retry_pending(*, older_than_minutes: int = 5, limit: int = 500) -> int:
+    """Run again the calls that failed, or that were never run (a lost task), oldest first."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from mailboxes.models import ProvisioningStatus
+
+    cutoff = timezone.now() - timedelta(minutes=older_than_minutes)
+    ids = list(
+        ProvisioningCall.objects.filter(
+            status__in=[ProvisioningStatus.FAILED, ProvisioningStatus.PENDING],
+            created_at__lt=cutoff,
+        )
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    return sum(provisioning_run(call_id=pk) == "done" for pk in ids)

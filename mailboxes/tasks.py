@@ -16,3 +16,10 @@ def run_provisioning_call(self, call_id: int) -> str:
     from mailboxes.services import provisioning_run
 
     return provisioning_run(call_id=call_id, raise_on_failure=True)
+
+
+@shared_task
+def retry_failed_provisioning() -> int:
+    from mailboxes.services import provisioning_retry_pending
+
+    return provisioning_retry_pending()

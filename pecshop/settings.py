@@ -247,6 +247,12 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULE = {
+    "retry-provisioning": {
+        "task": "mailboxes.tasks.retry_failed_provisioning",
+        "schedule": 15 * 60,
+    },
+}
 
 # Production hardening; every value can be relaxed explicitly (e.g. TLS terminated elsewhere).
 if not DEBUG:
@@ -268,4 +274,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # The embedded filesystem broker has no host name; kombu warns about it on every send.
+    "loggers": {"kombu.connection": {"level": "ERROR" if not REDIS_URL else "WARNING"}},
 }

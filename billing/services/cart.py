@@ -48,7 +48,10 @@ def cart_merge(*, session_key: str, customer: Customer) -> Cart | None:
 
 
 def _check_new_mailbox(cart: Cart, params: dict, exclude_item: int | None = None) -> None:
-    address = new_mailbox_address(params)
+    try:
+        address = new_mailbox_address(params)
+    except PricingError as error:
+        raise CartError(error.message, field=error.field) from None
     reason = address_unavailable_reason(address)
     if reason:
         raise CartError(reason, field="local_part")

@@ -43,3 +43,22 @@ def test_the_task_raises_to_be_retried_by_celery(make_mailbox, settings):
     settings.PROVISIONING_BACKEND = "tests.mailboxes.test_provisioning.BrokenPlatform"
     with pytest.raises(ProvisioningError):
         provisioning_run(call_id=call.pk, raise_on_failure=True)
+
+
+def test_the_retry_job_runs_failed_and_forgotten_calls_only(make_mailbox, settings):
+    from datetime import timedelta
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    mailbox = make_mailbox()
+    old = timezone.now() - timedelta(hours=1)
+    failed = ProvisioningCall.objects.create(mailbox=mailbox, action="create", status="failed")
+    forgotten = ProvisioningCall.objects.create(mailbox=mailbox, action="set_quotas")
+    fresh = ProvisioningCall.objects.create(mailbox=mailbox, action="suspend")
+    ProvisioningCall.objects.filter(pk__in=[failed.pk, forgotten.pk]).update(created_at=old)
+
+    call_command("retry_provisioning")
+
+    statuses = dict(ProvisioningCall.objects.values_list("pk", "status"))
+    assert statuses == {failed.pk: "done", forgotten.pk: "done", fresh.pk: "pending"}
