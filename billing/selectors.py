@@ -38,7 +38,7 @@ def _cell(rule: TierAddOn | None, addon: AddOn) -> str:
         return "incluso"
     unit = {"GB": "GB", "USER": "utenti"}.get(addon.unit)
     if unit is None:
-        return "disponibile"
+        return "a pagamento"
     return f"fino a {rule.max_quantity} {unit}"
 
 

@@ -1,13 +1,20 @@
 from django.urls import path
 
-from billing import views
+from billing.views import api, checkout, orders, shop
 
 app_name = "billing"
 
 urlpatterns = [
-    path("", views.catalogue, name="catalogue"),
-    path("api/quote", views.api_quote, name="api_quote"),
-    path("ordini/<str:number>/", views.order_detail, name="order_done"),
-    path("ordini/<str:number>/pagamento-non-riuscito/", views.order_detail, name="payment_failed"),
-    path("ordini/<str:number>/paga/", views.order_pay, name="order_pay"),
+    path("", shop.catalogue, name="catalogue"),
+    path("configura/<slug:tier>/", shop.configure, name="configure"),
+    path("carrello/", shop.cart, name="cart"),
+    path("carrello/<int:item_id>/modifica/<slug:tier>/", shop.configure, name="cart_edit"),
+    path("carrello/<int:item_id>/rimuovi/", shop.cart_remove, name="cart_remove"),
+    path("checkout/", checkout.checkout, name="checkout"),
+    path("checkout/dati/", checkout.checkout_details, name="checkout_details"),
+    path("ordini/<str:number>/", orders.order_detail, name="order_done"),
+    path("ordini/<str:number>/pagamento-non-riuscito/", orders.order_detail, name="payment_failed"),
+    path("ordini/<str:number>/paga/", orders.order_pay, name="order_pay"),
+    path("api/quote", api.api_quote, name="api_quote"),
+    path("api/indirizzo", api.api_address, name="api_address"),
 ]

@@ -84,6 +84,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "billing.context_processors.cart",
             ],
         },
     },
@@ -143,7 +144,8 @@ STORAGES = {
     },
 }
 
-LOGIN_URL = "/login/"
+LOGIN_URL = "/accedi/"
+CSRF_FAILURE_VIEW = "pecshop.errors.csrf_failure"
 LOGIN_REDIRECT_URL = "/"
 
 # E-mail: console in development, any SMTP server through EMAIL_URL in production.

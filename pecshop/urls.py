@@ -14,6 +14,10 @@ def healthz(request):
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("", include("billing.urls")),
+    path("", include("customers.urls")),
     path("pagamenti/", include("payments.urls")),
     path("admin/", admin.site.urls),
 ]
+
+handler404 = "pecshop.errors.not_found"
+handler500 = "pecshop.errors.server_error"

@@ -1,43 +1,17 @@
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, JsonResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
-from django.views.decorators.http import require_GET
 from payments import PaymentStatus, RedirectNeeded
 
-from billing.catalogue import load_catalogue
 from billing.models import InvoiceKind, Order, OrderStatus, PaymentMethod
-from billing.pricing import PricingError
-from billing.quotes import parse_request, price_request, quote_as_dict
-from billing.selectors import catalogue_table
 from billing.services.payments import payment_start
-
-
-@require_GET
-def api_quote(request):
-    """The live price of a purchase; the same parameters as `manage.py quote`."""
-    params = {key: request.GET.getlist(key) for key in request.GET}
-    try:
-        quote_request = parse_request(params, default_today=timezone.localdate())
-        quote = price_request(load_catalogue(), quote_request)
-    except PricingError as error:
-        return JsonResponse(
-            {"error": error.message, "field": error.field},
-            status=400,
-            json_dumps_params={"ensure_ascii": False},
-        )
-    return JsonResponse(quote_as_dict(quote), json_dumps_params={"ensure_ascii": False})
-
-
-def catalogue(request):
-    """The three tiers side by side, the features every tier has, and the paid add-ons."""
-    return render(request, "billing/catalogue.html", catalogue_table())
+from billing.views.common import current_customer
 
 
 def _customer_order(request, number: str) -> Order:
     """An order of the logged-in customer; anyone else's is a 404."""
-    customer = getattr(request.user, "customer", None)
+    customer = current_customer(request)
     if customer is None:
         raise Http404
     return get_object_or_404(

@@ -1,0 +1,43 @@
+from django.conf import settings
+from django.http import JsonResponse
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from billing.catalogue import load_catalogue
+from billing.pricing import PricingError
+from billing.quotes import parse_request, price_request, quote_as_dict
+from mailboxes.addresses import domain_error, local_part_error, make_address
+from mailboxes.selectors import address_unavailable_reason
+
+
+def _json(data: dict, status: int = 200) -> JsonResponse:
+    return JsonResponse(data, status=status, json_dumps_params={"ensure_ascii": False})
+
+
+@require_GET
+def api_quote(request):
+    """The live price of a purchase; the same parameters as `manage.py quote`."""
+    params = {key: request.GET.getlist(key) for key in request.GET}
+    try:
+        quote_request = parse_request(params, default_today=timezone.localdate())
+        quote = price_request(load_catalogue(), quote_request)
+    except PricingError as error:
+        return _json({"error": error.message, "field": error.field}, status=400)
+    return _json(quote_as_dict(quote))
+
+
+@require_GET
+def api_address(request):
+    """Is this address free? For the live check while the customer types."""
+    local_part = request.GET.get("local_part", "")
+    domain = request.GET.get("domain", settings.PEC_DOMAINS[0])
+    message = local_part_error(local_part) or domain_error(domain, settings.PEC_DOMAINS)
+    if message:
+        return _json({"available": False, "valid": False, "message": message})
+    address = make_address(local_part, domain)
+    reason = address_unavailable_reason(address)
+    if reason:
+        return _json({"available": False, "valid": True, "address": address, "message": reason})
+    return _json(
+        {"available": True, "valid": True, "address": address, "message": f"{address} è libero."}
+    )

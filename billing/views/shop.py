@@ -1,0 +1,124 @@
+"""The catalogue, the configuration of a new mailbox, and the cart."""
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from addons.models import Tier
+from billing.catalogue import load_catalogue
+from billing.forms import MailboxConfigForm
+from billing.models import CartItem, ItemKind
+from billing.pricing import PricingError, quote_new_mailbox
+from billing.selectors import catalogue_table
+from billing.services.cart import (
+    CartError,
+    cart_add_item,
+    cart_remove_item,
+    cart_summary,
+    cart_update_item,
+)
+from billing.services.items import MAX_NEW_MAILBOXES, ItemSpec, item_quote
+from billing.views.common import request_cart
+
+
+def catalogue(request):
+    """The three tiers side by side, the features every tier has, and the paid add-ons."""
+    return render(request, "billing/catalogue.html", catalogue_table())
+
+
+def configure(request, tier: str, item_id: int | None = None):
+    """Choose the address, the term and the add-ons of a new mailbox; add it to the cart.
+
+    Works without JavaScript: "Aggiorna il prezzo" submits the form and shows the price.
+    """
+    catalogue = load_catalogue()
+    if tier not in catalogue.tiers:
+        raise Http404
+    item = None
+    if item_id is not None:
+        cart = request_cart(request)
+        item = (
+            get_object_or_404(CartItem, pk=item_id, cart=cart, kind=ItemKind.NEW_MAILBOX)
+            if cart
+            else None
+        )
+        if item is None:
+            raise Http404
+    today = timezone.localdate()
+    if request.method == "POST":
+        form = MailboxConfigForm(request.POST, catalogue=catalogue, tier=tier)
+    else:
+        initial = MailboxConfigForm.initial_from_params(item.params) if item else {}
+        form = MailboxConfigForm(initial=initial, catalogue=catalogue, tier=tier)
+
+    quote = None
+    if form.is_bound and form.is_valid():
+        params = form.item_params()
+        try:
+            quote = item_quote(catalogue, ItemSpec(ItemKind.NEW_MAILBOX, params), today=today)
+        except PricingError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+        if quote is not None and request.POST.get("action") != "price":
+            try:
+                if item is None:
+                    cart_add_item(
+                        cart=request_cart(request, create=True),
+                        spec=ItemSpec(ItemKind.NEW_MAILBOX, params),
+                        today=today,
+                    )
+                    messages.success(
+                        request, f"{params['local_part']}@{params['domain']} è nel carrello."
+                    )
+                else:
+                    cart_update_item(item=item, params=params, today=today)
+                    messages.success(request, "Casella aggiornata.")
+                return redirect("billing:cart")
+            except CartError as error:
+                field = error.field if error.field in form.fields else None
+                form.add_error(field, error.message)
+                quote = None
+    if quote is None and not form.errors:
+        # Before the customer has typed anything: the price of the tier for the term shown.
+        years = form["years"].value()
+        years = int(years) if str(years) in {"1", "2", "3", "4", "5"} else 1
+        quote = quote_new_mailbox(catalogue, tier=tier, years=years)
+    return render(
+        request,
+        "billing/configure.html",
+        {
+            "form": form,
+            "tier": catalogue.tier(tier),
+            "quote": quote,
+            "item": item,
+            "addon_fields": [form[name] for name in form.addon_fields],
+            "forms_with_errors": [form] if form.errors else [],
+        },
+    )
+
+
+def cart(request):
+    """Every mailbox in the cart with its add-ons, the totals, edit and remove."""
+    summary = cart_summary(cart=request_cart(request), today=timezone.localdate())
+    new_count = sum(1 for p in summary.items if p.item.kind == ItemKind.NEW_MAILBOX)
+    return render(
+        request,
+        "billing/cart.html",
+        {
+            "summary": summary,
+            "can_add_more": new_count < MAX_NEW_MAILBOXES,
+            "max_new": MAX_NEW_MAILBOXES,
+            "tiers": Tier.objects.filter(is_active=True).order_by("rank"),
+        },
+    )
+
+
+@require_POST
+def cart_remove(request, item_id: int):
+    cart = request_cart(request)
+    if cart is None or not cart.items.filter(pk=item_id).exists():
+        raise Http404
+    cart_remove_item(cart=cart, item_id=item_id)
+    messages.success(request, "Articolo rimosso dal carrello.")
+    return redirect("billing:cart")

@@ -1,0 +1,136 @@
+from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+
+from customers import fiscal
+from customers.models import Holder, HolderKind
+
+
+class EmailLoginForm(AuthenticationForm):
+    """Django's login form, with the e-mail as the username."""
+
+    username = forms.EmailField(
+        label="E-mail", widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True})
+    )
+    password = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    error_messages = {
+        "invalid_login": "E-mail o password non corretti.",
+        "inactive": "Questo account è disattivato.",
+    }
+
+    def clean_username(self):
+        return self.cleaned_data["username"].strip().lower()
+
+
+class SignupForm(forms.Form):
+    email = forms.EmailField(
+        label="E-mail", widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+    password1 = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="Almeno 8 caratteri, non solo numeri, non troppo comune.",
+    )
+    password2 = forms.CharField(
+        label="Ripeti la password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].strip().lower()
+        if get_user_model().objects.filter(username=email).exists():
+            raise ValidationError("Esiste già un account con questa e-mail: accedi.")
+        return email
+
+    def clean(self):
+        cleaned = super().clean()
+        p1, p2 = cleaned.get("password1"), cleaned.get("password2")
+        if p1 and p2 and p1 != p2:
+            self.add_error("password2", "Le due password non coincidono.")
+        elif p1:
+            user = get_user_model()(
+                username=cleaned.get("email", ""), email=cleaned.get("email", "")
+            )
+            try:
+                validate_password(p1, user)
+            except ValidationError as error:
+                self.add_error("password1", error)
+        return cleaned
+
+
+class HolderForm(forms.ModelForm):
+    """A holder profile: a person or a company, validated by its check digits."""
+
+    kind = forms.ChoiceField(
+        label="Il titolare è",
+        choices=HolderKind.choices,
+        widget=forms.RadioSelect,
+        initial=HolderKind.PERSON,
+    )
+
+    class Meta:
+        model = Holder
+        fields = [
+            "kind",
+            "first_name",
+            "last_name",
+            "company_name",
+            "vat_number",
+            "fiscal_code",
+            "legal_representative",
+            "street",
+            "postal_code",
+            "city",
+            "province",
+            "email",
+            "sdi_code",
+            "invoice_pec",
+        ]
+        help_texts = {
+            "fiscal_code": "16 caratteri per una persona; 11 cifre per una società.",
+            "sdi_code": "Per le aziende: il codice di 7 caratteri per ricevere la fattura elettronica.",
+            "invoice_pec": "In alternativa al codice SDI.",
+        }
+        widgets = {
+            "province": forms.TextInput(attrs={"maxlength": 2, "size": 3}),
+            "postal_code": forms.TextInput(attrs={"inputmode": "numeric", "maxlength": 5}),
+        }
+
+    def __init__(self, *args, customer=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.customer = customer
+        for name in (
+            "first_name",
+            "last_name",
+            "company_name",
+            "vat_number",
+            "legal_representative",
+        ):
+            self.fields[name].required = False
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in ("fiscal_code", "vat_number"):
+            if name in cleaned:
+                cleaned[name] = fiscal.normalize(cleaned[name])
+        for name in ("province", "sdi_code"):
+            if cleaned.get(name):
+                cleaned[name] = cleaned[name].strip().upper()
+        return cleaned
+
+    def _post_clean(self):
+        # Validate with the model's own rules (check digits, names per kind).
+        if self.customer is not None:
+            self.instance.customer = self.customer
+        super()._post_clean()
+
+    def holder_fields(self) -> dict:
+        return {name: self.cleaned_data.get(name, "") for name in self.Meta.fields}

@@ -1,0 +1,281 @@
+"""The web cart's pages: bad input gets a clear Italian message next to the field."""
+
+from decimal import Decimal
+
+import pytest
+
+from addons.models import AddOn, Tier, TierAddOn
+from billing.models import Cart, CartItem, Order
+from billing.services.cart import cart_get
+from mailboxes.models import Mailbox
+
+pytestmark = pytest.mark.django_db
+
+VALID = {
+    "local_part": "studio.verdi",
+    "domain": "pec.it",
+    "years": "2",
+    "addon_SPAZIO": "0",
+    "addon_ARCHIVIO": "0",
+    "addon_CONSERVAZIONE": "5",
+    "action": "add",
+}
+
+
+def configure(client, tier="pro", **changes):
+    return client.post(f"/configura/{tier}/", {**VALID, **changes})
+
+
+def field_error(response, field):
+    form = response.context["form"]
+    return " ".join(form.errors.get(field, []))
+
+
+def test_a_configured_mailbox_goes_to_the_cart(client):
+    response = configure(client)
+    assert response.status_code == 302 and response["Location"] == "/carrello/"
+    item = CartItem.objects.get()
+    assert item.params == {
+        "tier": "pro",
+        "local_part": "studio.verdi",
+        "domain": "pec.it",
+        "years": 2,
+        "addons": {"CONSERVAZIONE": 5},
+    }
+    page = client.get("/carrello/").content.decode()
+    assert "studio.verdi@pec.it" in page and "€ 109,56" in page
+
+
+def test_the_price_is_shown_without_javascript(client):
+    response = configure(client, action="price")
+    assert response.status_code == 200
+    assert "€ 109,56" in response.content.decode()
+    assert not CartItem.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"local_part": "ab"}, "local_part", "almeno 3"),
+        ({"local_part": "mario..rossi"}, "local_part", "due punti"),
+        ({"local_part": "mario rossi"}, "local_part", "Usa solo"),
+        ({"domain": "gmail.com"}, "domain", "Scegli"),
+        ({"addon_CONSERVAZIONE": "101"}, "addon_CONSERVAZIONE", "al massimo 100"),
+        ({"addon_CONSERVAZIONE": "-1"}, "addon_CONSERVAZIONE", "negativa"),
+        ({"addon_CONSERVAZIONE": "tanti"}, "addon_CONSERVAZIONE", "numero intero"),
+        ({"years": "6"}, "years", "valida"),
+    ],
+)
+def test_bad_input_is_refused_next_to_the_field(client, changes, field, message):
+    response = configure(client, **changes)
+    assert response.status_code == 200
+    assert message in field_error(response, field)
+    assert "Controlla i dati inseriti" in response.content.decode()
+    assert not CartItem.objects.exists()
+
+
+def test_an_addon_the_tier_does_not_sell_cannot_be_posted(client):
+    configure(client, tier="standard", addon_ARCHIVIO="3", addon_SPAZIO="1")
+    # the field does not exist on Standard: the tampered value is ignored, never bought
+    assert CartItem.objects.get().params["addons"] == {"SPAZIO": 1, "CONSERVAZIONE": 5}
+
+
+def test_a_taken_address_is_refused_next_to_the_field(client, make_mailbox):
+    make_mailbox(address="studio.verdi@pec.it")
+    response = configure(client)
+    assert "già in uso" in field_error(response, "local_part")
+
+
+def test_the_live_address_check_answers_in_italian(client, make_mailbox):
+    make_mailbox(address="presa@pec.it")
+    assert client.get("/api/indirizzo", {"local_part": "presa"}).json()["available"] is False
+    free = client.get("/api/indirizzo", {"local_part": "libera"}).json()
+    assert free == {
+        "available": True,
+        "valid": True,
+        "address": "libera@pec.it",
+        "message": "libera@pec.it è libero.",
+    }
+    assert "almeno 3" in client.get("/api/indirizzo", {"local_part": "x"}).json()["message"]
+
+
+def test_an_unknown_tier_is_a_404(client):
+    assert client.get("/configura/gold/").status_code == 404
+    assert configure(client, tier="gold").status_code == 404
+
+
+def test_a_100th_mailbox_is_refused_with_a_message(client):
+    client.get("/")
+    configure(client, local_part="prima")
+    cart = Cart.objects.get()
+    CartItem.objects.bulk_create(
+        CartItem(
+            cart=cart,
+            kind="new_mailbox",
+            params={**CartItem.objects.first().params, "local_part": f"c{n:03d}"},
+        )
+        for n in range(98)
+    )
+    response = configure(client, local_part="centesima")
+    assert "al massimo 99" in field_error(response, "local_part")
+
+
+def test_an_item_of_another_cart_cannot_be_edited_or_removed(client, alice):
+    other = cart_get(session_key="qualcun-altro", create=True)
+    item = CartItem.objects.create(cart=other, kind="new_mailbox", params=VALID)
+    assert client.get(f"/carrello/{item.pk}/modifica/pro/").status_code == 404
+    assert client.post(f"/carrello/{item.pk}/rimuovi/").status_code == 404
+    assert CartItem.objects.filter(pk=item.pk).exists()
+
+
+def test_the_catalogue_and_the_cart_run_a_fixed_number_of_queries(
+    client, django_assert_max_num_queries
+):
+    tiers = list(Tier.objects.all())
+    for n in range(200):
+        addon = AddOn.objects.create(
+            code=f"X{n}",
+            name=f"Extra {n}",
+            unit="GB",
+            price_per_year=Decimal("1.00"),
+            position=100 + n,
+        )
+        TierAddOn.objects.bulk_create(
+            TierAddOn(tier=t, addon=addon, sold=True, max_quantity=5) for t in tiers
+        )
+    configure(client, local_part="prima")
+    cart = Cart.objects.get()
+    CartItem.objects.bulk_create(
+        CartItem(
+            cart=cart,
+            kind="new_mailbox",
+            params={**CartItem.objects.first().params, "local_part": f"c{n:03d}"},
+        )
+        for n in range(98)
+    )
+    with django_assert_max_num_queries(6):
+        assert client.get("/").status_code == 200
+    with django_assert_max_num_queries(8):
+        response = client.get("/carrello/")
+    assert response.content.decode().count('class="card cart-item') == 99
+
+
+# --- checkout -------------------------------------------------------------------------
+
+BUYER = {
+    "buyer-kind": "person",
+    "buyer-first_name": "Alice",
+    "buyer-last_name": "Rossi",
+    "buyer-fiscal_code": "RSSMRA85T10A562S",
+    "buyer-street": "Via Roma 1",
+    "buyer-postal_code": "00184",
+    "buyer-city": "Roma",
+    "buyer-province": "RM",
+    "buyer-email": "alice@example.it",
+}
+
+
+@pytest.fixture
+def shopper(client, django_user_model):
+    """A new account with one Pro mailbox in the cart, on the checkout page."""
+    configure(client)
+    client.post(
+        "/registrati/",
+        {
+            "email": "nuova@example.it",
+            "password1": "Password-Lunga-9",
+            "password2": "Password-Lunga-9",
+            "next": "/checkout/dati/",
+        },
+    )
+    item = CartItem.objects.get()
+    return {
+        **BUYER,
+        f"m{item.pk}-holder": "own",
+        f"m{item.pk}-password1": "Casella-Segreta-1",
+        f"m{item.pk}-password2": "Casella-Segreta-1",
+        "payment_method": "card",
+        "accept_terms": "on",
+        "accept_privacy": "on",
+        "placement_key": "chiave-1",
+    }
+
+
+def test_the_anonymous_cart_follows_the_new_account(client, shopper):
+    assert CartItem.objects.get().cart.customer.user.email == "nuova@example.it"
+
+
+def test_checkout_places_one_order_even_when_submitted_twice(client, shopper):
+    first = client.post("/checkout/dati/", shopper)
+    second = client.post("/checkout/dati/", shopper)
+    order = Order.objects.get()
+    assert first["Location"] == second["Location"] == f"/ordini/{order.number}/paga/"
+    assert order.total == Decimal("109.56")
+    assert Mailbox.objects.get().status == "pending"
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"buyer-fiscal_code": "RSSMRA85T10A562X"}, "fiscal_code", "carattere di controllo"),
+        (
+            {
+                "buyer-kind": "company",
+                "buyer-company_name": "Verdi Srl",
+                "buyer-vat_number": "00743110158",
+                "buyer-fiscal_code": "00743110157",
+                "buyer-legal_representative": "Anna Verdi",
+            },
+            "vat_number",
+            "carattere di controllo",
+        ),
+        ({"buyer-postal_code": "123"}, "postal_code", "5 cifre"),
+    ],
+)
+def test_invalid_tax_codes_are_refused_next_to_the_field(client, shopper, changes, field, message):
+    response = client.post("/checkout/dati/", {**shopper, **changes})
+    assert response.status_code == 200
+    assert message in " ".join(response.context["buyer_form"].errors[field])
+    assert not Order.objects.exists()
+
+
+def test_terms_passwords_and_a_new_holder_are_checked(client, shopper):
+    item = CartItem.objects.get()
+    response = client.post(
+        "/checkout/dati/",
+        {
+            **shopper,
+            "accept_terms": "",
+            f"m{item.pk}-password2": "diversa",
+            f"m{item.pk}-holder": "new",
+            f"h{item.pk}-kind": "person",
+            f"h{item.pk}-fiscal_code": "NONVALIDO",
+        },
+    )
+    page = response.content.decode()
+    assert "condizioni di contratto" in page
+    assert "non coincidono" in page
+    assert "16 caratteri" in page
+    assert not Order.objects.exists()
+
+
+def test_a_tampered_price_or_tier_in_the_post_changes_nothing(client, shopper):
+    client.post("/checkout/dati/", {**shopper, "total": "0.01", "tier": "standard", "price": "1"})
+    assert Order.objects.get().total == Decimal("109.56")
+
+
+def test_an_expired_session_mid_checkout_says_so_and_keeps_the_cart(client, shopper):
+    client.logout()
+    response = client.post("/checkout/dati/", shopper, follow=True)
+    assert "La sessione è scaduta" in response.content.decode()
+    assert not Order.objects.exists()
+    assert CartItem.objects.exists()
+
+
+def test_a_csrf_failure_gets_a_friendly_italian_page(shopper):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    response = strict.post("/configura/pro/", VALID)
+    assert response.status_code == 403
+    assert "La pagina è scaduta" in response.content.decode()
