@@ -204,3 +204,15 @@ def pay():
         return payment, payment_apply(payment_id=payment.pk, paid_on=paid_on or date(2026, 11, 25))
 
     return do
+
+
+def ensure_catalogue() -> None:
+    """Transactional tests flush the database, seeded catalogue included: seed it again."""
+    import importlib
+
+    from django.apps import apps
+
+    from addons.models import Tier
+
+    if not Tier.objects.exists():
+        importlib.import_module("addons.migrations.0002_seed_catalogue").seed(apps, None)

@@ -24,6 +24,9 @@ pytestmark = [
 def _postgres_only():
     if connection.vendor != "postgresql":
         pytest.skip("row locks are only meaningful on PostgreSQL (CI runs this there)")
+    from tests.conftest import ensure_catalogue
+
+    ensure_catalogue()
 
 
 def confirmed_payment(order, reference):

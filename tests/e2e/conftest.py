@@ -45,7 +45,10 @@ def chromium():
 
 
 @pytest.fixture
-def page(chromium, live_server, settings):
+def page(chromium, live_server, settings, transactional_db):
+    from tests.conftest import ensure_catalogue
+
+    ensure_catalogue()
     # The gateway returns the payer to absolute URLs on the shop's public address.
     settings.PAYMENT_BASE_URL = live_server.url
     settings.SITE_URL = live_server.url

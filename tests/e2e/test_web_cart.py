@@ -10,7 +10,7 @@ from django.utils import timezone
 from billing.models import Order, OrderStatus
 from mailboxes.models import Mailbox, MailboxStatus
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def amount(text: str) -> D:
