@@ -6,4 +6,6 @@ class BillingConfig(AppConfig):
     verbose_name = "Fatturazione"
 
     def ready(self):
-        from billing import signals  # noqa: F401
+        from billing import signals
+
+        signals.connect_catalogue_invalidation()

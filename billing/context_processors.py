@@ -1,14 +1,7 @@
-from billing.models import CartItem
-from billing.views.common import current_customer
+from billing.views.common import request_cart_state
 
 
 def cart(request):
-    """The number of items in the cart, for the header (one small query)."""
-    customer = current_customer(request)
-    if customer is not None:
-        count = CartItem.objects.filter(cart__customer=customer).count()
-    elif request.session.session_key:
-        count = CartItem.objects.filter(cart__session_key=request.session.session_key).count()
-    else:
-        count = 0
-    return {"cart_count": count}
+    """The number of items in the cart, for the header (from the cache, usually)."""
+    state = request_cart_state(request)
+    return {"cart_count": state.count if state else 0}

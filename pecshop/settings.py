@@ -109,10 +109,12 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "pecshop.cache.ReusingRedisCache",
             "LOCATION": REDIS_URL,
         }
     }
+    # Sessions read from Redis, written through to the database (nothing lost on a restart).
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -153,6 +155,9 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="PEC Shop <noreply@pecshop.example>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Only for bench/web_load.py: serves /bench/minimal, the baseline view of the load test.
+BENCHMARK_VIEWS = env.bool("BENCHMARK_VIEWS", default=False)
 
 # The certified domains a new address can be bought on; the first is the default.
 PEC_DOMAINS = [d.strip().lower() for d in env.list("PEC_DOMAINS", default=["pec.it"]) if d.strip()]

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.db import connection
 from django.http import HttpResponse
@@ -11,6 +12,11 @@ def healthz(request):
     return HttpResponse("ok", content_type="text/plain")
 
 
+def minimal(request):
+    """The floor for the load benchmark: Django's request cycle and nothing else."""
+    return HttpResponse("ok", content_type="text/plain")
+
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("", include("billing.urls")),
@@ -18,6 +24,9 @@ urlpatterns = [
     path("pagamenti/", include("payments.urls")),
     path("admin/", admin.site.urls),
 ]
+
+if settings.BENCHMARK_VIEWS:
+    urlpatterns.append(path("bench/minimal", minimal))
 
 handler404 = "pecshop.errors.not_found"
 handler500 = "pecshop.errors.server_error"

@@ -216,3 +216,15 @@ def ensure_catalogue() -> None:
 
     if not Tier.objects.exists():
         importlib.import_module("addons.migrations.0002_seed_catalogue").seed(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_catalogue_cache():
+    """Each test starts with an empty cache (the cached catalogue included)."""
+    from django.core.cache import cache
+
+    from billing import catalogue_cache
+
+    cache.clear()
+    catalogue_cache.forget_local_copies()
+    yield

@@ -5,9 +5,11 @@ from datetime import date
 from decimal import Decimal
 
 from django.contrib.auth.hashers import make_password
+from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Count, Exists, OuterRef
 
-from billing.catalogue import load_catalogue
+from billing.catalogue_cache import current_catalogue
 from billing.models import Cart, CartItem, ItemKind, Order
 from billing.pricing import PricingError, Quote, totals
 from billing.services.items import MAX_NEW_MAILBOXES, ItemSpec, item_quote, new_mailbox_address
@@ -25,14 +27,68 @@ def cart_get(
     *, customer: Customer | None = None, session_key: str | None = None, create: bool = False
 ) -> Cart | None:
     if customer is not None:
-        if create:
-            return Cart.objects.get_or_create(customer=customer)[0]
-        return Cart.objects.filter(customer=customer).first()
-    if not session_key:
+        owner = {"customer": customer}
+    elif session_key:
+        owner = {"session_key": session_key}
+    else:
         return None
-    if create:
-        return Cart.objects.get_or_create(session_key=session_key)[0]
-    return Cart.objects.filter(session_key=session_key).first()
+    cart = Cart.objects.filter(**owner).first()
+    if cart is None and create:
+        cart, _ = Cart.objects.get_or_create(**owner)
+        _forget_state(cart)
+    return cart
+
+
+@dataclass(frozen=True)
+class CartState:
+    """What every page needs to know of a cart, kept in the cache until the cart changes."""
+
+    id: int
+    version: str
+    count: int
+    has_mailbox_changes: bool
+
+
+def _state_keys(*, customer_id: int | None = None, session_key: str | None = None) -> list[str]:
+    keys = []
+    if customer_id:
+        keys.append(f"cart-state:c{customer_id}")
+    if session_key:
+        keys.append(f"cart-state:s{session_key}")
+    return keys
+
+
+def _forget_state(cart: Cart) -> None:
+    keys = _state_keys(customer_id=cart.customer_id, session_key=cart.session_key)
+    cache.delete_many(keys)
+    # Also after commit: a reader may have cached the old state in between.
+    transaction.on_commit(lambda: cache.delete_many(keys))
+
+
+def cart_state(
+    *, customer: Customer | None = None, session_key: str | None = None
+) -> CartState | None:
+    """The cart's id, version and item count, from the cache (one query when not there)."""
+    if customer is not None:
+        key, owner = _state_keys(customer_id=customer.pk)[0], {"customer": customer}
+    elif session_key:
+        key, owner = _state_keys(session_key=session_key)[0], {"session_key": session_key}
+    else:
+        return None
+    state = cache.get(key)
+    if state is None:
+        changes = CartItem.objects.filter(cart=OuterRef("pk")).exclude(kind=ItemKind.NEW_MAILBOX)
+        row = (
+            Cart.objects.filter(**owner)
+            .annotate(count=Count("items"), changes=Exists(changes))
+            .values_list("pk", "updated_at", "count", "changes")
+            .first()
+        )
+        state = (
+            CartState(row[0], f"{row[0]}-{row[1].timestamp()}", row[2], row[3]) if row else False
+        )
+        cache.set(key, state, timeout=3600)
+    return state or None
 
 
 @transaction.atomic
@@ -43,7 +99,10 @@ def cart_merge(*, session_key: str, customer: Customer) -> Cart | None:
         return cart_get(customer=customer)
     own = Cart.objects.get_or_create(customer=customer)[0]
     anonymous.items.update(cart=own)
+    _forget_state(anonymous)
     anonymous.delete()
+    own.save(update_fields=["updated_at"])
+    _forget_state(own)
     return own
 
 
@@ -78,14 +137,17 @@ def cart_add_item(
         raise CartError("Casella non trovata.", field="mailbox")
     try:
         item_quote(
-            load_catalogue(),
+            current_catalogue(today),
             ItemSpec(spec.kind, params, spec.mailbox_id),
             today=today,
             mailbox=mailbox,
         )
     except PricingError as error:
         raise CartError(error.message, field=error.field) from None
-    return CartItem.objects.create(cart=cart, kind=spec.kind, mailbox=mailbox, params=params)
+    item = CartItem.objects.create(cart=cart, kind=spec.kind, mailbox=mailbox, params=params)
+    cart.save(update_fields=["updated_at"])  # the cart page's cached copy is keyed by this
+    _forget_state(cart)
+    return item
 
 
 @transaction.atomic
@@ -95,7 +157,7 @@ def cart_update_item(*, item: CartItem, params: dict, today: date) -> CartItem:
         _check_new_mailbox(item.cart, params, exclude_item=item.pk)
     try:
         item_quote(
-            load_catalogue(),
+            current_catalogue(today),
             ItemSpec(item.kind, params, item.mailbox_id),
             today=today,
             mailbox=item.mailbox,
@@ -104,11 +166,15 @@ def cart_update_item(*, item: CartItem, params: dict, today: date) -> CartItem:
         raise CartError(error.message, field=error.field) from None
     item.params = params
     item.save(update_fields=["params"])
+    item.cart.save(update_fields=["updated_at"])
+    _forget_state(item.cart)
     return item
 
 
 def cart_remove_item(*, cart: Cart, item_id: int) -> None:
     cart.items.filter(pk=item_id).delete()
+    cart.save(update_fields=["updated_at"])
+    _forget_state(cart)
 
 
 def _clean_params(spec: ItemSpec) -> dict:
@@ -150,7 +216,7 @@ def cart_summary(*, cart: Cart | None, today: date) -> CartSummary:
     """Every item priced now; an item that no longer fits the rules says why."""
     if cart is None:
         return CartSummary([], Decimal("0.00"), Decimal("0.00"), Decimal("0.00"))
-    catalogue = load_catalogue()
+    catalogue = current_catalogue(today)
     priced = []
     for item in cart.items.select_related("mailbox__tier"):
         try:
@@ -205,4 +271,6 @@ def cart_checkout(
         actor=actor,
     )
     cart.items.all().delete()
+    cart.save(update_fields=["updated_at"])
+    _forget_state(cart)
     return order

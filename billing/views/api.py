@@ -3,7 +3,7 @@ from django.http import JsonResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from billing.catalogue import load_catalogue
+from billing.catalogue_cache import current_catalogue
 from billing.pricing import PricingError
 from billing.quotes import parse_request, price_request, quote_as_dict
 from mailboxes.addresses import domain_error, local_part_error, make_address
@@ -20,7 +20,7 @@ def api_quote(request):
     params = {key: request.GET.getlist(key) for key in request.GET}
     try:
         quote_request = parse_request(params, default_today=timezone.localdate())
-        quote = price_request(load_catalogue(), quote_request)
+        quote = price_request(current_catalogue(quote_request.today), quote_request)
     except PricingError as error:
         return _json({"error": error.message, "field": error.field}, status=400)
     return _json(quote_as_dict(quote))

@@ -1,8 +1,12 @@
 """Small helpers shared by the shop's views: who is buying, and which cart is theirs."""
 
+from dataclasses import astuple
+
 from billing.models import Cart
-from billing.services.cart import cart_get
+from billing.services.cart import CartState, cart_get, cart_state
 from customers.models import Customer
+
+SESSION_STATE_KEY = "cart_state"
 
 
 def current_customer(request) -> Customer | None:
@@ -19,3 +23,31 @@ def request_cart(request, *, create: bool = False) -> Cart | None:
     if create and not request.session.session_key:
         request.session.save()
     return cart_get(session_key=request.session.session_key, create=create)
+
+
+def request_cart_state(request) -> CartState | None:
+    """The cart's id, version and size, usually without touching the database (once per
+    request: the page and its header both ask)."""
+    if not hasattr(request, "_cart_state"):
+        customer = current_customer(request)
+        if customer is not None:
+            # A customer's cart may change from another browser: ask the shared cache.
+            request._cart_state = cart_state(customer=customer)
+        elif not request.session.session_key:
+            request._cart_state = None
+        elif SESSION_STATE_KEY in request.session:
+            # An anonymous cart changes only through this session, which keeps its state.
+            state = request.session[SESSION_STATE_KEY]
+            request._cart_state = CartState(*state) if state else None
+        else:
+            state = cart_state(session_key=request.session.session_key)
+            request.session[SESSION_STATE_KEY] = list(astuple(state)) if state else None
+            request._cart_state = state
+    return request._cart_state
+
+
+def forget_request_cart_state(request) -> None:
+    """After this request changed its cart."""
+    request.session.pop(SESSION_STATE_KEY, None)
+    if hasattr(request, "_cart_state"):
+        del request._cart_state

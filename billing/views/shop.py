@@ -3,13 +3,14 @@
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.utils.safestring import mark_safe
 
 from addons.models import Tier
-from billing.catalogue import load_catalogue
+from billing.catalogue_cache import cached_fragment, current_catalogue
 from billing.forms import MailboxConfigForm
-from billing.models import CartItem, ItemKind
+from billing.models import Cart, CartItem, ItemKind
 from billing.pricing import PricingError, quote_new_mailbox
 from billing.selectors import catalogue_table
 from billing.services.cart import (
@@ -20,12 +21,19 @@ from billing.services.cart import (
     cart_update_item,
 )
 from billing.services.items import MAX_NEW_MAILBOXES, ItemSpec, item_quote
-from billing.views.common import request_cart
+from billing.views.common import (
+    forget_request_cart_state,
+    request_cart,
+    request_cart_state,
+)
 
 
 def catalogue(request):
     """The three tiers side by side, the features every tier has, and the paid add-ons."""
-    return render(request, "billing/catalogue.html", catalogue_table())
+    body = cached_fragment(
+        "page", lambda: render_to_string("billing/_catalogue_body.html", catalogue_table())
+    )
+    return render(request, "billing/catalogue.html", {"body": mark_safe(body)})  # noqa: S308
 
 
 def configure(request, tier: str, item_id: int | None = None):
@@ -33,7 +41,7 @@ def configure(request, tier: str, item_id: int | None = None):
 
     Works without JavaScript: "Aggiorna il prezzo" submits the form and shows the price.
     """
-    catalogue = load_catalogue()
+    catalogue = current_catalogue()
     if tier not in catalogue.tiers:
         raise Http404
     item = None
@@ -62,6 +70,7 @@ def configure(request, tier: str, item_id: int | None = None):
             form.add_error(error.field if error.field in form.fields else None, error.message)
         if quote is not None and request.POST.get("action") != "price":
             try:
+                forget_request_cart_state(request)
                 if item is None:
                     cart_add_item(
                         cart=request_cart(request, create=True),
@@ -100,25 +109,39 @@ def configure(request, tier: str, item_id: int | None = None):
 
 def cart(request):
     """Every mailbox in the cart with its add-ons, the totals, edit and remove."""
-    summary = cart_summary(cart=request_cart(request), today=timezone.localdate())
-    new_count = sum(1 for p in summary.items if p.item.kind == ItemKind.NEW_MAILBOX)
-    return render(
-        request,
-        "billing/cart.html",
-        {
+    state = request_cart_state(request)
+    if state is None or not state.count:
+        return render(request, "billing/cart.html", {"body": ""})
+
+    def render_body() -> str:
+        summary = cart_summary(cart=Cart.objects.get(pk=state.id), today=timezone.localdate())
+        new_count = sum(1 for p in summary.items if p.item.kind == ItemKind.NEW_MAILBOX)
+        context = {
             "summary": summary,
             "can_add_more": new_count < MAX_NEW_MAILBOXES,
             "max_new": MAX_NEW_MAILBOXES,
-            "tiers": Tier.objects.filter(is_active=True).order_by("rank"),
-        },
-    )
+            "tiers": list(Tier.objects.filter(is_active=True).order_by("rank")),
+        }
+        return render_to_string("billing/_cart_body.html", context)
+
+    if state.has_mailbox_changes:
+        body = render_body()  # its prices depend on the mailboxes' state: never kept
+    else:
+        # New mailboxes are priced from the catalogue and the day only: the rendering is
+        # kept until the cart, the catalogue or the day changes.
+        body = cached_fragment(f"cart:{state.version}", render_body)
+    return render(request, "billing/cart.html", {"body": mark_safe(body)})  # noqa: S308
 
 
-@require_POST
 def cart_remove(request, item_id: int):
+    """Ask, then remove one item (the cart page itself holds no form: it is kept cached)."""
     cart = request_cart(request)
-    if cart is None or not cart.items.filter(pk=item_id).exists():
+    item = cart.items.filter(pk=item_id).first() if cart else None
+    if item is None:
         raise Http404
-    cart_remove_item(cart=cart, item_id=item_id)
-    messages.success(request, "Articolo rimosso dal carrello.")
-    return redirect("billing:cart")
+    if request.method == "POST":
+        cart_remove_item(cart=cart, item_id=item_id)
+        forget_request_cart_state(request)
+        messages.success(request, "Articolo rimosso dal carrello.")
+        return redirect("billing:cart")
+    return render(request, "billing/cart_remove.html", {"item": item})

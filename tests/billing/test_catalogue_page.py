@@ -45,3 +45,21 @@ def test_the_catalogue_page_runs_the_same_queries_with_200_addons(
         response = client.get("/")
     assert response.status_code == 200
     assert "Extra 199" in response.content.decode()
+
+
+def test_a_catalogue_change_shows_at_once_on_the_cached_page(client):
+    assert "€ 24,90" in client.get("/").content.decode()
+    tier = Tier.objects.get(code="pro")
+    tier.price_per_year = Decimal("26.90")
+    tier.save()
+    page = client.get("/").content.decode()
+    assert "€ 26,90" in page and "€ 24,90" not in page
+
+
+def test_the_live_quote_follows_a_catalogue_change(client):
+    url = "/api/quote?tier=pro&years=1"
+    assert client.get(url).json()["net"] == "24.90"
+    addon = AddOn.objects.get(code="CONSERVAZIONE")
+    addon.price_per_year = Decimal("5.00")
+    addon.save()
+    assert client.get(url + "&add=CONSERVAZIONE=1").json()["net"] == "29.90"

@@ -54,7 +54,7 @@ def page(chromium, live_server, settings, transactional_db):
     settings.SITE_URL = live_server.url
     context = chromium.new_context(viewport=VIEWPORTS["desktop"], locale="it-IT")
     page = context.new_page()
-    page.set_default_timeout(15000)
+    page.set_default_timeout(30000)
     yield page
     context.close()
 

@@ -59,7 +59,7 @@ class Command(BaseCommand):
         }
         try:
             request = parse_request(params, default_today=timezone.localdate())
-            quote = price_request(load_catalogue(), request)
+            quote = price_request(load_catalogue(request.today), request)
         except PricingError as error:
             self.stderr.write(f"Errore: {error.message}")
             sys.exit(2)

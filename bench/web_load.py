@@ -1,0 +1,189 @@
+"""Load benchmark of the shop's pages under gunicorn with production settings.
+
+Against PostgreSQL, in its own database (`pecshop_webbench`, created and dropped), it
+starts gunicorn on 127.0.0.1 and drives each page with wrk (Debian's `wrk` package) from a
+second process on loopback, for the same duration each, in one run:
+
+- /bench/minimal: a Django view that returns "ok" (the baseline),
+- / (the catalogue), /carrello/ with 3 mailboxes, /api/quote,
+- the Area Clienti dashboard with 50 mailboxes and a mailbox page, when they exist.
+
+It prints requests per second, p50/p95/p99 latency, errors, and each page's ratio to the
+baseline, with the target of each, and exits non-zero when a target is missed.
+
+    .venv/bin/python bench/web_load.py [--seconds 15] [--connections 16] [--workers 4]
+"""
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+BASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+BENCH_DB = "pecshop_webbench"
+PORT = int(os.environ.get("BENCH_PORT", "8055"))
+SECRET = "bench-" + "k3y" * 20
+
+WRK_SCRIPT = """
+done = function(summary, latency, requests)
+  local errors = summary.errors.connect + summary.errors.read + summary.errors.write
+                 + summary.errors.status + summary.errors.timeout
+  io.write(string.format("RESULT %d %.3f %.3f %.3f %.3f %d\\n", summary.requests,
+    summary.duration / 1e6, latency:percentile(50) / 1e3, latency:percentile(95) / 1e3,
+    latency:percentile(99) / 1e3, errors))
+end
+"""
+
+
+def _admin_sql(sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(BASE_URL.replace("postgres://", "postgresql://"), autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def _env() -> dict:
+    server = BASE_URL.rsplit("/", 1)[0]
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"{server}/{BENCH_DB}",
+        "DEBUG": "false",
+        "SECRET_KEY": SECRET,
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_SSL_REDIRECT": "false",
+        "SESSION_COOKIE_SECURE": "false",
+        "CSRF_COOKIE_SECURE": "false",
+        "BENCHMARK_VIEWS": "true",
+        "LOG_LEVEL": "WARNING",
+        "VAR_DIR": tempfile.mkdtemp(prefix="pecshop-webbench-"),
+        "STATIC_ROOT": tempfile.mkdtemp(prefix="pecshop-webbench-static-"),
+    }
+    # Production-like: the cache (and Celery's broker) in Redis, on a database of its own.
+    env["REDIS_URL"] = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9")
+    return env
+
+
+SETUP = """
+import django, json
+django.setup()
+from datetime import date
+from django.contrib.sessions.backends.db import SessionStore
+from django.core.management import call_command
+from django.test import Client
+from billing.models import Cart, CartItem
+call_command("seed_demo", verbosity=0)
+session = SessionStore(); session.create()
+cart = Cart.objects.create(session_key=session.session_key)
+for n in range(3):
+    CartItem.objects.create(cart=cart, kind="new_mailbox", params={
+        "tier": "pro", "local_part": f"carrello{n}", "domain": "pec.it", "years": 2,
+        "addons": {"CONSERVAZIONE": 5}})
+print(json.dumps({"cart_session": session.session_key}))
+"""
+
+
+def _wrk(url: str, seconds: int, connections: int, cookie: str | None, script: str) -> dict:
+    threads = str(min(2, connections))
+    command = ["wrk", "-t", threads, "-c", str(connections), "-d", f"{seconds}s", "-s", script, url]
+    if cookie:
+        command[1:1] = ["-H", f"Cookie: {cookie}"]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    match = re.search(r"RESULT (\d+) ([\d.]+) ([\d.]+) ([\d.]+) ([\d.]+) (\d+)", output)
+    requests, duration, p50, p95, p99, errors = match.groups()
+    return {
+        "rps": int(requests) / float(duration),
+        "p50": float(p50),
+        "p95": float(p95),
+        "p99": float(p99),
+        "errors": int(errors),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        print("wrk is not installed: apt-get install wrk", file=sys.stderr)
+        return 2
+
+    env = _env()
+    python = sys.executable
+    _admin_sql(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+    _admin_sql(f"CREATE DATABASE {BENCH_DB}")
+    server = None
+    try:
+        run = {"cwd": ROOT, "env": env, "check": True}
+        subprocess.run([python, "manage.py", "migrate", "-v0"], **run)
+        subprocess.run([python, "manage.py", "collectstatic", "--noinput", "-v0"], **run)
+        setup = subprocess.run(
+            [python, "-c", SETUP], capture_output=True, text=True,
+            **{**run, "env": {**env, "DJANGO_SETTINGS_MODULE": "pecshop.settings"}},
+        )
+        cart_session = re.search(r'"cart_session": "(\w+)"', setup.stdout).group(1)
+        server = subprocess.Popen(
+            [python, "-m", "gunicorn", "pecshop.wsgi:application", "--bind",
+             f"127.0.0.1:{PORT}", "--workers", str(args.workers), "--log-level", "warning"],
+            cwd=ROOT, env=env,
+        )
+        base = f"http://127.0.0.1:{PORT}"
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(base + "/bench/minimal", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        quote = "/api/quote?tier=pro&expires=2027-05-25&today=2026-11-25&add=CONSERVAZIONE=5&renew_years=1"
+        pages = [
+            ("minimal view", "/bench/minimal", None, None),
+            ("catalogue", "/", None, 0.5),
+            # A returning browser: its session and its CSRF cookie.
+            ("cart, 3 mailboxes", "/carrello/",
+             f"sessionid={cart_session}; csrftoken={'c' * 32}", 0.35),
+            ("/api/quote", quote, None, 0.5),
+        ]
+        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+            script.write(WRK_SCRIPT)
+        for _, path, cookie, _ in pages:  # warm every worker's caches
+            _wrk(base + path, 2, args.connections, cookie, script.name)
+        results = [
+            (label, _wrk(base + path, args.seconds, args.connections, cookie, script.name), target)
+            for label, path, cookie, target in pages
+        ]
+    finally:
+        if server is not None:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=30)
+        _admin_sql(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+        subprocess.run(["redis-cli", "-u", env["REDIS_URL"], "FLUSHDB"], capture_output=True)
+
+    baseline = results[0][1]["rps"]
+    print(f"gunicorn {args.workers} workers, wrk {args.connections} connections, "
+          f"{args.seconds} s per page, {os.cpu_count()} cores")
+    print(f"{'page':<22}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'errors':>8}"
+          f"{'ratio':>8}{'target':>8}")
+    ok = True
+    for label, r, target in results:
+        ratio = r["rps"] / baseline
+        passed = r["errors"] == 0 and (target is None or ratio >= target)
+        ok = ok and passed
+        print(f"{label:<22}{r['rps']:>9.0f}{r['p50']:>9.1f}{r['p95']:>9.1f}{r['p99']:>9.1f}"
+              f"{r['errors']:>8}{ratio:>8.2f}{'' if target is None else f'>={target}':>8}"
+              f"{'' if passed else '  MISSED'}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
