@@ -1,5 +1,6 @@
 """The catalogue: mailbox tiers, paid add-ons and the rule of each add-on on each tier."""
 
+from django.conf import settings
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -110,3 +111,75 @@ class TierAddOn(models.Model):
 
     def __str__(self) -> str:
         return f"{self.addon.code} su {self.tier.name}"
+
+
+class PriceChange(models.Model):
+    """A dated price of a tier or an add-on: the history of the catalogue's prices.
+
+    Append-only. The price in effect on a day is the one of the latest change whose
+    `effective_from` is not after that day (the later row wins on the same day); before the
+    first change it is the `previous_price` recorded with it. `addons.services` writes the
+    rows, `billing.catalogue.load_catalogue(on=...)` reads them. Orders are never repriced:
+    their lines keep the unit price they were sold at.
+    """
+
+    tier = models.ForeignKey(
+        Tier,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="price_changes",
+        verbose_name="tipologia",
+    )
+    addon = models.ForeignKey(
+        AddOn,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="price_changes",
+        verbose_name="servizio aggiuntivo",
+    )
+    price_per_year = models.DecimalField("nuovo prezzo annuo (IVA esclusa)", **MONEY)
+    previous_price = models.DecimalField("prezzo precedente", **MONEY)
+    effective_from = models.DateField("in vigore dal")
+    reason = models.CharField("motivo", max_length=500, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="inserito da",
+    )
+    created_at = models.DateTimeField("inserito il", auto_now_add=True)
+
+    class Meta:
+        ordering = ["-effective_from", "-id"]
+        verbose_name = "variazione di prezzo"
+        verbose_name_plural = "storico dei prezzi"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(tier__isnull=False, addon__isnull=True)
+                | Q(tier__isnull=True, addon__isnull=False),
+                name="pricechange_one_item",
+            ),
+            models.CheckConstraint(
+                condition=Q(price_per_year__gte=0, previous_price__gte=0),
+                name="pricechange_price_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item} {self.price_per_year} dal {self.effective_from:%d/%m/%Y}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("Lo storico dei prezzi non si modifica: si aggiunge una variazione.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Lo storico dei prezzi non si cancella.")
+
+    @property
+    def item(self) -> Tier | AddOn:
+        return self.tier if self.tier_id else self.addon

@@ -99,6 +99,12 @@ class Mailbox(models.Model):
             models.Index(fields=["status", "expires_on"], name="mailbox_status_expiry"),
             models.Index(fields=["customer", "address"], name="mailbox_customer_address"),
             models.Index(fields=["address"], name="mailbox_address"),
+            # The daily job looks for the few mailboxes with changes due; most have none.
+            models.Index(
+                fields=["term_changes_on"],
+                condition=Q(term_changes_on__isnull=False),
+                name="mailbox_term_changes_due",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -289,3 +295,110 @@ class ProvisioningCall(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} {self.mailbox_id} ({self.get_status_display()})"
+
+
+class ReminderKind(models.TextChoices):
+    """The renewal reminders, named by their day relative to the expiry."""
+
+    BEFORE_90 = "before_90", "90 giorni alla scadenza"
+    BEFORE_60 = "before_60", "60 giorni alla scadenza"
+    BEFORE_30 = "before_30", "30 giorni alla scadenza"
+    BEFORE_15 = "before_15", "15 giorni alla scadenza"
+    BEFORE_7 = "before_7", "7 giorni alla scadenza"
+    BEFORE_1 = "before_1", "1 giorno alla scadenza"
+    GRACE_0 = "grace_0", "scaduta oggi"
+    GRACE_30 = "grace_30", "scaduta da 30 giorni"
+    GRACE_60 = "grace_60", "scaduta da 60 giorni"
+    GRACE_83 = "grace_83", "7 giorni alla cancellazione"
+    GRACE_89 = "grace_89", "ultimo giorno per rinnovare"
+
+
+class ReminderSent(models.Model):
+    """One renewal reminder of one mailbox for one expiry date.
+
+    The row is written by the daily job before the e-mail goes out (`sent_at` is empty until
+    then); the unique constraint is what makes a second run of the day send nothing, and a
+    renewal moves the expiry date, so reminders of the old date are never sent again.
+    """
+
+    Kind = ReminderKind
+
+    mailbox = models.ForeignKey(
+        Mailbox, on_delete=models.PROTECT, related_name="reminders", verbose_name="casella"
+    )
+    expires_on = models.DateField("scadenza")
+    kind = models.CharField("promemoria", max_length=10, choices=ReminderKind.choices)
+    due_on = models.DateField("del giorno")
+    sent_at = models.DateTimeField("inviato il", null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-due_on", "-id"]
+        verbose_name = "promemoria di scadenza"
+        verbose_name_plural = "promemoria di scadenza"
+        indexes = [
+            # The sender walks the unsent ones in id order.
+            models.Index(fields=["id"], condition=Q(sent_at__isnull=True), name="reminder_unsent"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["mailbox", "expires_on", "kind"], name="one_reminder_per_expiry_and_kind"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=ReminderKind.values), name="reminder_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.mailbox_id} ({self.expires_on})"
+
+
+class UsageQuota(models.TextChoices):
+    MAILBOX = "mailbox", "casella"
+    ARCHIVE = "archive", "archivio di sicurezza"
+    CONSERVATION = "conservation", "conservazione"
+
+
+USAGE_ALERT_LEVELS = (70, 90)
+
+
+class UsageAlert(models.Model):
+    """The last usage level (0, 70 or 90 percent) a customer was alerted of, per quota.
+
+    The daily job raises `level` when the usage crosses a threshold upwards (and owes an
+    e-mail: `email_pending`) and lowers it when the usage drops, so the next crossing is
+    alerted again; staying above a threshold alerts once.
+    """
+
+    Quota = UsageQuota
+
+    mailbox = models.ForeignKey(
+        Mailbox, on_delete=models.PROTECT, related_name="usage_alerts", verbose_name="casella"
+    )
+    quota = models.CharField("spazio", max_length=12, choices=UsageQuota.choices)
+    level = models.PositiveSmallIntegerField("soglia (%)", default=0)
+    used_mb = models.PositiveIntegerField("usati (MB)", default=0)
+    quota_gb = models.PositiveIntegerField("disponibili (GB)", default=0)
+    changed_on = models.DateField("cambiata il")
+    email_pending = models.BooleanField("avviso da inviare", default=False)
+    emailed_at = models.DateTimeField("avviso inviato il", null=True, blank=True)
+
+    class Meta:
+        ordering = ["mailbox", "quota"]
+        verbose_name = "avviso di spazio"
+        verbose_name_plural = "avvisi di spazio"
+        indexes = [
+            models.Index(fields=["id"], condition=Q(email_pending=True), name="usagealert_pending"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["mailbox", "quota"], name="one_usage_alert_per_quota"),
+            models.CheckConstraint(
+                condition=Q(quota__in=UsageQuota.values), name="usagealert_quota_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(level__in=(0, *USAGE_ALERT_LEVELS)), name="usagealert_level_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.mailbox_id} {self.quota} {self.level}%"

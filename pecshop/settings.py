@@ -254,10 +254,24 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+from celery.schedules import crontab  # noqa: E402 - needed by the schedule below only
+
 CELERY_BEAT_SCHEDULE = {
+    # Scheduled catalogue prices become the current ones just after midnight (orders are
+    # priced from the price history anyway; this keeps the stored current price in step).
+    "apply-price-changes": {
+        "task": "addons.tasks.apply_price_changes",
+        "schedule": crontab(hour=0, minute=5),
+    },
     "retry-provisioning": {
         "task": "mailboxes.tasks.retry_failed_provisioning",
         "schedule": 15 * 60,
+    },
+    # The lifecycle day (expiries, grace, renewals, reminders, unpaid orders, usage alerts)
+    # at 02:30 Europe/Rome (CELERY_TIMEZONE); every step is idempotent and catches up.
+    "lifecycle-day": {
+        "task": "billing.tasks.run_lifecycle_day",
+        "schedule": crontab(hour=2, minute=30),
     },
 }
 

@@ -155,7 +155,7 @@ def _place(*, customer, items, payment_method, placement_key, today, billing_hol
     if new_count > MAX_NEW_MAILBOXES:
         raise OrderError(f"Un ordine può contenere al massimo {MAX_NEW_MAILBOXES} nuove caselle.")
 
-    catalogue = load_catalogue()
+    catalogue = load_catalogue(today)
     priced = []
     seen_addresses: set[str] = set()
     seen_mailboxes: set[int] = set()

@@ -139,7 +139,7 @@ def payment_apply(*, payment_id: int, paid_on: date | None = None, actor=None) -
 def order_fulfil(*, order: Order, paid_on: date, actor=None) -> None:
     """Apply every item of the order. Raises FulfilmentConflict, leaving nothing applied
     (the caller runs it in a savepoint)."""
-    catalogue = load_catalogue()
+    catalogue = load_catalogue(paid_on)
     tiers = {t.code: t for t in Tier.objects.all()}
     addons = {a.code: a for a in AddOn.objects.all()}
     reason = f"ordine {order.number}"

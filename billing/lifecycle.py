@@ -1,0 +1,176 @@
+"""The daily jobs that touch orders, the whole day in order, and the invariants check.
+
+`run_lifecycle(today=...)` is what Celery beat runs every night (`billing.tasks.
+run_lifecycle_day`) and what `manage.py run_lifecycle --today` runs by hand. Every step is
+idempotent and safe to kill, so the whole day can be run again at any time: what was done
+is not done twice, what was left is finished.
+"""
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.db.models import Count, Exists, Max, Min, OuterRef
+from payments import PaymentStatus
+
+from billing.models import Invoice, Order, OrderEvent, OrderStatus, Payment, PaymentMethod
+from billing.services.autorenew import AUTORENEW_DAYS, autorenew_mailbox
+from billing.services.orders import OrderTransitionError, order_cancel
+from mailboxes import lifecycle as mailbox_jobs
+from mailboxes.models import Mailbox, MailboxStatus
+from mailboxes.services import provisioning_retry_pending
+
+logger = logging.getLogger(__name__)
+
+REASON_UNPAID = "bonifico non ricevuto entro {days} giorni"
+
+
+def cancel_unpaid_orders(*, today: date, batch_size: int = 500) -> dict[str, int]:
+    """Bank-transfer orders still unpaid after BANK_TRANSFER_DAYS are cancelled, as staff
+    would cancel them (`order_cancel`: the reserved addresses are freed, the customer is
+    told). One order per transaction: a transfer registered meanwhile wins the order's
+    lock, or finds it cancelled and is flagged for a refund."""
+    days = settings.BANK_TRANSFER_DAYS
+    due = Order.objects.filter(
+        status=OrderStatus.AWAITING_PAYMENT,
+        payment_method=PaymentMethod.BANK_TRANSFER,
+        placed_on__lt=today - timedelta(days=days),
+    ).order_by("pk")
+    counts = {"cancelled": 0}
+    after = 0
+    while ids := list(due.filter(pk__gt=after).values_list("pk", flat=True)[:batch_size]):
+        for pk in ids:
+            try:
+                order_cancel(
+                    order=Order(pk=pk), today=today, reason=REASON_UNPAID.format(days=days)
+                )
+            except OrderTransitionError:
+                continue  # paid or cancelled meanwhile
+            counts["cancelled"] += 1
+        after = ids[-1]
+    return counts
+
+
+def auto_renew(*, today: date, batch_size: int = 500) -> dict[str, int]:
+    """Automatic renewals due today: from 7 days before the expiry up to the expiry day,
+    one charge a day until one succeeds (see billing.services.autorenew)."""
+    due = Mailbox.objects.filter(
+        status=MailboxStatus.ACTIVE,
+        auto_renew=True,
+        cancel_at_expiry=False,
+        expires_on__gte=today,
+        expires_on__lte=today + timedelta(days=AUTORENEW_DAYS),
+    ).order_by("pk")
+    counts: dict[str, int] = {}
+    after = 0
+    while ids := list(due.filter(pk__gt=after).values_list("pk", flat=True)[:batch_size]):
+        for pk in ids:
+            try:
+                outcome = autorenew_mailbox(mailbox_id=pk, today=today)
+            except Exception:  # noqa: BLE001 - one mailbox's failure must not stop the others
+                logger.exception("automatic renewal of mailbox %s failed", pk)
+                outcome = "error"
+            counts[outcome] = counts.get(outcome, 0) + 1
+        after = ids[-1]
+    return counts
+
+
+def lifecycle_steps(
+    *, today: date, batch_size: int = mailbox_jobs.BATCH_SIZE
+) -> list[tuple[str, Callable[[], dict]]]:
+    """The day's jobs in the order they must run.
+
+    Scheduled tier and quantity changes first (they belong to the term that starts today);
+    automatic renewals before the expiry, so a charge that succeeds on the expiry day still
+    saves the mailbox; reminders after both, so a mailbox renewed or expired today gets the
+    reminder that is true tonight.
+    """
+    return [
+        (
+            "apply_term_changes",
+            lambda: mailbox_jobs.apply_term_changes(today=today, batch_size=batch_size),
+        ),
+        ("auto_renew", lambda: auto_renew(today=today)),
+        (
+            "expire_mailboxes",
+            lambda: mailbox_jobs.expire_mailboxes(today=today, batch_size=batch_size),
+        ),
+        ("end_grace", lambda: mailbox_jobs.end_grace(today=today, batch_size=batch_size)),
+        ("cancel_unpaid_orders", lambda: cancel_unpaid_orders(today=today)),
+        ("reminders", lambda: mailbox_jobs.reminders(today=today, batch_size=batch_size)),
+        ("send_reminders", lambda: mailbox_jobs.reminders_send(today=today)),
+        ("usage_alerts", lambda: mailbox_jobs.usage_alerts(today=today, batch_size=batch_size)),
+        ("send_usage_alerts", lambda: mailbox_jobs.usage_alerts_send(today=today)),
+        ("retry_provisioning", lambda: {"done": provisioning_retry_pending()}),
+    ]
+
+
+def run_lifecycle(
+    *, today: date, batch_size: int = mailbox_jobs.BATCH_SIZE, report=None
+) -> list[tuple[str, dict, float]]:
+    """Run the whole day in order; returns (step, counts, seconds) for each step."""
+    results = []
+    for name, step in lifecycle_steps(today=today, batch_size=batch_size):
+        started = time.perf_counter()
+        counts = step()
+        elapsed = time.perf_counter() - started
+        results.append((name, counts, elapsed))
+        logger.info("lifecycle %s %s: %s in %.1f s", today, name, counts, elapsed)
+        if report is not None:
+            report(name, counts, elapsed)
+    return results
+
+
+# --- invariants -------------------------------------------------------------------------------
+
+
+def invariant_violations(*, today: date | None = None, limit: int = 100) -> list[str]:
+    """Every invariant of mailboxes, orders, payments and invoices that does not hold, one
+    line each. `today` adds the checks of what the day's job must have done."""
+    out = mailbox_jobs.mailbox_invariant_violations(today=today, limit=limit)
+
+    fulfilled = OrderEvent.objects.filter(order=OuterRef("pk"), kind="fulfilled")
+    unfulfilled = (
+        Order.objects.filter(status=OrderStatus.PAID).exclude(Exists(fulfilled)).order_by("pk")
+    )
+    out += mailbox_jobs.violation_lines(
+        "ordine pagato ma non evaso",
+        list(unfulfilled.values_list("number", flat=True)[:limit]),
+        unfulfilled.count(),
+        limit,
+    )
+
+    loose = Payment.objects.filter(
+        status=PaymentStatus.CONFIRMED, applied_at__isnull=True, needs_review=False
+    ).order_by("pk")
+    out += mailbox_jobs.violation_lines(
+        "pagamento confermato, non applicato e non segnalato",
+        [
+            f"pagamento {pk} dell'ordine {number}"
+            for pk, number in loose.values_list("pk", "order__number")[:limit]
+        ],
+        loose.count(),
+        limit,
+    )
+
+    years = (
+        Invoice.objects.values("year")
+        .annotate(n=Count("pk"), distinct=Count("number", distinct=True), low=Min("number"))
+        .annotate(high=Max("number"))
+        .order_by("year")
+    )
+    for row in years:
+        if row["low"] == 1 and row["high"] == row["n"] == row["distinct"]:
+            continue
+        numbers = sorted(Invoice.objects.filter(year=row["year"]).values_list("number", flat=True))
+        missing = sorted(set(range(1, row["high"] + 1)) - set(numbers))
+        repeated = sorted({n for n in numbers if numbers.count(n) > 1})
+        if missing:
+            shown = ", ".join(str(n) for n in missing[:limit])
+            out.append(f"numerazione delle fatture {row['year']}: mancano {shown}")
+        if repeated:
+            shown = ", ".join(str(n) for n in repeated[:limit])
+            out.append(f"numerazione delle fatture {row['year']}: ripetuti {shown}")
+    return out

@@ -1,0 +1,162 @@
+"""Back office of accounts and holders (titolari)."""
+
+from django import forms
+from django.contrib import admin
+
+from customers import fiscal
+from customers.models import Customer, Holder
+from pecshop.admin_helpers import LargeTableAdmin, shown
+
+
+class HolderAdminForm(forms.ModelForm):
+    """Codes are stored as the services store them: upper case, no spaces."""
+
+    class Meta:
+        model = Holder
+        fields = [
+            "customer",
+            "kind",
+            "first_name",
+            "last_name",
+            "company_name",
+            "vat_number",
+            "fiscal_code",
+            "legal_representative",
+            "street",
+            "postal_code",
+            "city",
+            "province",
+            "email",
+            "sdi_code",
+            "invoice_pec",
+        ]
+
+    def clean_fiscal_code(self) -> str:
+        return fiscal.normalize(self.cleaned_data.get("fiscal_code"))
+
+    def clean_vat_number(self) -> str:
+        return fiscal.normalize(self.cleaned_data.get("vat_number"))
+
+    def clean_province(self) -> str:
+        return (self.cleaned_data.get("province") or "").strip().upper()
+
+    def clean_sdi_code(self) -> str:
+        return (self.cleaned_data.get("sdi_code") or "").strip().upper()
+
+
+@admin.register(Holder)
+class HolderAdmin(LargeTableAdmin):
+    form = HolderAdminForm
+    list_display = ["display_name", "kind", "tax_id_display", "customer", "city", "email"]
+    list_filter = ["kind"]
+    list_select_related = ["customer__user"]
+    search_fields = [
+        "=fiscal_code",
+        "=vat_number",
+        "last_name",
+        "company_name",
+        "first_name",
+        "=customer__user__username",
+    ]
+    search_help_text = (
+        "Cognome, ragione sociale, codice fiscale, partita IVA o e-mail dell'account."
+    )
+    raw_id_fields = ["customer"]
+    readonly_fields = ["created"]
+    created = shown("created_at", "registrato il")
+    fieldsets = [
+        (None, {"fields": ["customer", "kind"]}),
+        ("Persona", {"fields": ["first_name", "last_name"]}),
+        ("Azienda", {"fields": ["company_name", "vat_number", "legal_representative"]}),
+        (
+            "Dati fiscali e recapiti",
+            {
+                "fields": [
+                    "fiscal_code",
+                    "street",
+                    "postal_code",
+                    "city",
+                    "province",
+                    "email",
+                    "sdi_code",
+                    "invoice_pec",
+                    "created",
+                ]
+            },
+        ),
+    ]
+
+    @admin.display(description="codice fiscale / partita IVA")
+    def tax_id_display(self, obj) -> str:
+        return obj.tax_id
+
+    def get_readonly_fields(self, request, obj=None):
+        # A holder stays in its account; the issued invoices keep their own copy of the data.
+        if obj is not None:
+            return [*self.readonly_fields, "customer", "kind"]
+        return self.readonly_fields
+
+    def get_search_results(self, request, queryset, search_term):
+        # Codes and e-mails are stored normalised: match them as they are stored.
+        term = search_term.strip()
+        if "@" in term:
+            return queryset.filter(customer__user__username=term.lower()), False
+        return super().get_search_results(request, queryset, term)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # mailboxes, orders and invoices refer to holders
+
+
+class HolderInline(admin.TabularInline):
+    model = Holder
+    fields = ["display_name", "kind", "fiscal_code", "vat_number", "city", "email"]
+    readonly_fields = fields
+    extra = 0
+    show_change_link = True
+    can_delete = False
+
+    @admin.display(description="titolare")
+    def display_name(self, obj) -> str:
+        return obj.display_name
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Customer)
+class CustomerAdmin(LargeTableAdmin):
+    list_display = ["email", "own_holder", "phone", "created"]
+    list_select_related = ["user", "own_holder"]
+    search_fields = [
+        "=user__username",
+        "own_holder__last_name",
+        "own_holder__company_name",
+        "=own_holder__fiscal_code",
+        "=own_holder__vat_number",
+    ]
+    search_help_text = "E-mail dell'account, cognome o ragione sociale, codice fiscale o P.IVA."
+    fields = ["username", "own_holder", "phone", "created"]
+    readonly_fields = ["username", "own_holder", "created"]
+    username = shown("user__username", "utente (e-mail di accesso)")
+    created = shown("created_at", "registrato il", ordering="created_at")
+    inlines = [HolderInline]
+    ordering = ["-created_at", "-id"]
+
+    @admin.display(description="e-mail", ordering="user__email")
+    def email(self, obj) -> str:
+        return obj.user.email
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if "@" in term:
+            return queryset.filter(user__username=term.lower()), False
+        return super().get_search_results(request, queryset, term)
+
+    def has_add_permission(self, request):
+        return False  # accounts are created by the customers at checkout
+
+    def has_delete_permission(self, request, obj=None):
+        return False
