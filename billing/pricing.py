@@ -17,11 +17,10 @@ from decimal import Decimal
 from dateutil.relativedelta import relativedelta
 
 from billing.money import ZERO, quantize, vat_of
-from mailboxes.terms import GRACE_DAYS, grace_ends_on
+from mailboxes.terms import GRACE_DAYS, MB_PER_GB, grace_ends_on
 
 MIN_YEARS = 1
 MAX_YEARS = 5
-MB_PER_GB = 1024
 
 
 class PricingError(Exception):

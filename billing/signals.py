@@ -24,7 +24,9 @@ def connect_catalogue_invalidation() -> None:
     from billing.catalogue_cache import catalogue_changed
 
     for model in apps.get_app_config("addons").get_models():
-        post_save.connect(catalogue_changed, sender=model, dispatch_uid=f"catalogue-{model.__name__}")
+        post_save.connect(
+            catalogue_changed, sender=model, dispatch_uid=f"catalogue-{model.__name__}"
+        )
         post_delete.connect(
             catalogue_changed, sender=model, dispatch_uid=f"catalogue-del-{model.__name__}"
         )

@@ -1,4 +1,5 @@
-from django.urls import path
+from django.contrib.auth import views as auth_views
+from django.urls import path, reverse_lazy
 
 from customers import views
 
@@ -8,4 +9,36 @@ urlpatterns = [
     path("accedi/", views.login_view, name="login"),
     path("registrati/", views.signup_view, name="signup"),
     path("esci/", views.logout_view, name="logout"),
+    path(
+        "password/reimposta/",
+        auth_views.PasswordResetView.as_view(
+            template_name="customers/password_reset.html",
+            email_template_name="emails/password_reset.txt",
+            subject_template_name="emails/password_reset_subject.txt",
+            success_url=reverse_lazy("customers:password_reset_done"),
+        ),
+        name="password_reset",
+    ),
+    path(
+        "password/inviata/",
+        auth_views.PasswordResetDoneView.as_view(
+            template_name="customers/password_reset_done.html"
+        ),
+        name="password_reset_done",
+    ),
+    path(
+        "password/nuova/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(
+            template_name="customers/password_reset_confirm.html",
+            success_url=reverse_lazy("customers:password_reset_complete"),
+        ),
+        name="password_reset_confirm",
+    ),
+    path(
+        "password/cambiata/",
+        auth_views.PasswordResetCompleteView.as_view(
+            template_name="customers/password_reset_complete.html"
+        ),
+        name="password_reset_complete",
+    ),
 ]

@@ -538,3 +538,71 @@ def provisioning_retry_pending(*, older_than_minutes: int = 5, limit: int = 500)
         .values_list("pk", flat=True)[:limit]
     )
     return sum(provisioning_run(call_id=pk) == "done" for pk in ids)
+
+
+@transaction.atomic
+def addon_schedule_reduction(
+    *, mailbox: Mailbox, addon: AddOn, quantity: int, included_gb: int, actor=None
+) -> MailboxAddOn:
+    """Lower a GB add-on from the next renewal on (no refund of the running term).
+
+    Refused while the space already used would not fit the quota after the reduction
+    (`included_gb` is what the tier includes of that quota): the shop never deletes
+    anything, the customer must first delete messages.
+    """
+    from mailboxes.terms import MB_PER_GB
+
+    mailbox = Mailbox.objects.select_for_update().get(pk=mailbox.pk)
+    if mailbox.status != MailboxStatus.ACTIVE:
+        raise TransitionError("Si può ridurre lo spazio solo di una casella attiva.")
+    item = mailbox.addons.select_for_update().filter(addon=addon, status=AddOnStatus.ACTIVE).first()
+    if item is None or addon.unit != "GB" or not addon.quota:
+        raise TransitionError(f"La casella non ha {addon.name} da ridurre.")
+    if not 0 <= quantity < item.quantity:
+        raise TransitionError(
+            f"Indica una quantità da 0 a {item.quantity - 1} GB (ora {item.quantity} GB)."
+        )
+    used_mb = getattr(mailbox, f"usage_{addon.quota}_mb")
+    limit_mb = (included_gb + quantity) * MB_PER_GB
+    if used_mb > limit_mb:
+        missing = -(-(used_mb - limit_mb) // MB_PER_GB)
+        raise TransitionError(
+            f"Lo spazio usato ({used_mb / MB_PER_GB:.1f} GB) non entra in "
+            f"{included_gb + quantity} GB: elimina almeno {missing} GB di messaggi, poi riprova. "
+            "Non cancelliamo mai nulla al posto tuo."
+        )
+    old = item.next_quantity
+    item.next_quantity = quantity
+    item.save(update_fields=["next_quantity", "updated_at"])
+    mailbox.term_changes_on = mailbox.term_changes_on or mailbox.expires_on
+    mailbox.save(update_fields=["term_changes_on", "updated_at"])
+    event_record(
+        mailbox=mailbox,
+        mailbox_addon=item,
+        kind=EventKind.ADDON_CHANGED,
+        actor=actor,
+        reason="riduzione dal prossimo rinnovo",
+        data={
+            "addon": addon.code,
+            "quantity": item.quantity,
+            "next_quantity": quantity,
+            "previous_next_quantity": old,
+        },
+    )
+    return item
+
+
+def mailbox_set_auto_renew(*, mailbox: Mailbox, enabled: bool, actor=None) -> Mailbox:
+    with transaction.atomic():
+        mailbox = Mailbox.objects.select_for_update().get(pk=mailbox.pk)
+        if mailbox.status not in (MailboxStatus.ACTIVE, MailboxStatus.EXPIRED):
+            raise TransitionError("Il rinnovo automatico vale solo per una casella attiva.")
+        if mailbox.auto_renew != enabled:
+            mailbox.auto_renew = enabled
+            if enabled:
+                mailbox.cancel_at_expiry = False
+            mailbox.save(update_fields=["auto_renew", "cancel_at_expiry", "updated_at"])
+            event_record(
+                mailbox=mailbox, kind=EventKind.SETTINGS, actor=actor, data={"auto_renew": enabled}
+            )
+    return mailbox

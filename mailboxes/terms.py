@@ -15,3 +15,7 @@ def add_years(start: date, years: int) -> date:
 def grace_ends_on(expires_on: date) -> date:
     """The first day on which an expired mailbox is no longer renewable (it is cancelled)."""
     return expires_on + timedelta(days=GRACE_DAYS)
+
+
+# Usage figures come from the mail platform in MB; quotas are sold in GB.
+MB_PER_GB = 1024

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "customers",
     "mailboxes",
     "billing",
+    "area",
 ]
 
 MIDDLEWARE = [

@@ -21,6 +21,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("", include("billing.urls")),
     path("", include("customers.urls")),
+    path("area-clienti/", include("area.urls")),
     path("pagamenti/", include("payments.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from payments import PaymentStatus, RedirectNeeded
@@ -10,19 +10,28 @@ from billing.views.common import current_customer
 
 
 def _customer_order(request, number: str) -> Order:
-    """An order of the logged-in customer; anyone else's is a 404."""
+    """An order of the logged-in customer, or one placed in this session with a mailbox's
+    own credentials (a renewal); anyone else's is a 404."""
     customer = current_customer(request)
-    if customer is None:
-        raise Http404
-    return get_object_or_404(
-        Order.objects.select_related("billing_holder"), number=number, customer=customer
+    orders = Order.objects.select_related("billing_holder")
+    if customer is not None:
+        return get_object_or_404(orders, number=number, customer=customer)
+    if number in request.session.get("area_orders", []):
+        return get_object_or_404(orders, number=number)
+    raise Http404
+
+
+def _needs_login(request, number: str) -> bool:
+    return not request.user.is_authenticated and number not in request.session.get(
+        "area_orders", []
     )
 
 
-@login_required
 def order_detail(request, number: str):
     """The confirmation page: what was ordered, what happens next, and once paid the
     active mailboxes with their expiry."""
+    if _needs_login(request, number):
+        return redirect_to_login(request.get_full_path())
     order = _customer_order(request, number)
     items = list(order.items.select_related("mailbox__tier").prefetch_related("lines"))
     context = {
@@ -37,9 +46,10 @@ def order_detail(request, number: str):
     return render(request, "billing/order_detail.html", context)
 
 
-@login_required
 def order_pay(request, number: str):
     """The gateway's page for an order paid by card or PayPal."""
+    if _needs_login(request, number):
+        return redirect_to_login(request.get_full_path())
     order = _customer_order(request, number)
     if order.status != OrderStatus.AWAITING_PAYMENT or order.payment_method not in (
         PaymentMethod.CARD,

@@ -1,0 +1,207 @@
+"""Forms of the Area Clienti actions. They parse input into the item parameters that the
+pricing engine checks; they never carry a price."""
+
+from django import forms
+from django.contrib.auth.hashers import check_password
+
+from billing.forms import YEAR_CHOICES
+from billing.models import PaymentMethod
+from billing.pricing import Catalogue
+from mailboxes.models import Mailbox, MailboxStatus
+
+QUANTITY_ERRORS = {
+    "min_value": "Indica almeno 1.",
+    "invalid": "Indica un numero intero.",
+    "required": "Indica la quantità.",
+}
+
+
+def _units(catalogue: Catalogue, code: str) -> str:
+    return {"GB": "GB", "USER": "utenti"}.get(catalogue.addon(code).unit, "")
+
+
+class AddOnPurchaseForm(forms.Form):
+    """Acquista (a new add-on), Aumenta (more units of one held) or Multiutente users."""
+
+    addon = forms.ChoiceField(label="Servizio")
+    quantity = forms.IntegerField(
+        label="Quantità", min_value=1, initial=1, error_messages=QUANTITY_ERRORS
+    )
+
+    def __init__(self, *args, choices: list[tuple[str, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["addon"].choices = choices
+        if len(choices) == 1:
+            self.fields["addon"].initial = choices[0][0]
+            self.fields["addon"].widget = forms.HiddenInput()
+
+    def item_params(self) -> dict:
+        return {"add": {self.cleaned_data["addon"]: self.cleaned_data["quantity"]}}
+
+
+class UpgradeForm(forms.Form):
+    to_tier = forms.ChoiceField(label="Nuova tipologia", widget=forms.RadioSelect)
+
+    def __init__(self, *args, choices: list[tuple[str, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_tier"].choices = choices
+
+    def item_params(self) -> dict:
+        return {"to_tier": self.cleaned_data["to_tier"]}
+
+
+class RenewalForm(forms.Form):
+    """Rinnova for 1-5 years; optionally change tier, lower or drop add-ons, add units."""
+
+    years = forms.TypedChoiceField(
+        label="Durata del rinnovo",
+        choices=YEAR_CHOICES,
+        coerce=int,
+        initial=1,
+        widget=forms.RadioSelect,
+    )
+    to_tier = forms.ChoiceField(label="Tipologia dal rinnovo", required=False)
+    confirm_archive_loss = forms.BooleanField(
+        label="Confermo: passando a una tipologia senza archivio di sicurezza il suo "
+        "contenuto sarà eliminato",
+        required=False,
+    )
+
+    def __init__(
+        self,
+        *args,
+        catalogue: Catalogue,
+        mailbox: Mailbox,
+        holdings: dict[str, int],
+        changes_allowed: bool = True,
+        **kwargs,
+    ):
+        super().__init__(*args, **kwargs)
+        self.keep_fields, self.add_fields = [], []
+        if not changes_allowed:
+            for name in ("to_tier", "confirm_archive_loss"):
+                del self.fields[name]
+            return
+        self.fields["to_tier"].choices = [
+            (code, tier.name)
+            for code, tier in sorted(catalogue.tiers.items(), key=lambda t: t[1].rank)
+        ]
+        self.fields["to_tier"].initial = mailbox.tier.code
+        for code in catalogue.ordered(holdings):
+            name = f"keep_{code}"
+            self.fields[name] = forms.IntegerField(
+                label=f"{catalogue.addon(code).name}: da mantenere ({_units(catalogue, code)})",
+                min_value=0,
+                max_value=holdings[code],
+                initial=holdings[code],
+                required=False,
+                help_text=f"Ora {holdings[code]}. Indica meno per ridurre, 0 per non rinnovarlo.",
+            )
+            self.keep_fields.append(name)
+        for code in catalogue.ordered(catalogue.addons):
+            if catalogue.rule(mailbox.tier.code, code).sold or any(
+                catalogue.rule(t, code).sold for t in catalogue.tiers
+            ):
+                name = f"add_{code}"
+                self.fields[name] = forms.IntegerField(
+                    label=f"{catalogue.addon(code).name}: da aggiungere",
+                    min_value=0,
+                    initial=0,
+                    required=False,
+                )
+                self.add_fields.append(name)
+        self.holdings = holdings
+
+    def item_params(self) -> dict:
+        data = self.cleaned_data
+        params = {"years": data["years"]}
+        if data.get("to_tier"):
+            params["to_tier"] = data["to_tier"]
+        keep = {
+            name.removeprefix("keep_"): data[name]
+            for name in self.keep_fields
+            if data.get(name) is not None
+            and data[name] != self.holdings[name.removeprefix("keep_")]
+        }
+        add = {name.removeprefix("add_"): data[name] for name in self.add_fields if data.get(name)}
+        if keep:
+            params["keep"] = keep
+        if add:
+            params["add"] = add
+        if data.get("confirm_archive_loss"):
+            params["confirm_archive_loss"] = True
+        return params
+
+
+class PaymentChoiceForm(forms.Form):
+    payment_method = forms.ChoiceField(
+        label="Metodo di pagamento",
+        choices=[
+            (PaymentMethod.CARD, "Carta di credito"),
+            (PaymentMethod.PAYPAL, "PayPal"),
+            (PaymentMethod.BANK_TRANSFER, "Bonifico bancario"),
+        ],
+        widget=forms.RadioSelect,
+        initial=PaymentMethod.CARD,
+    )
+    token = forms.CharField(widget=forms.HiddenInput)
+
+
+class ReductionForm(forms.Form):
+    addon = forms.ChoiceField(label="Spazio da ridurre")
+    quantity = forms.IntegerField(
+        label="GB aggiuntivi dal prossimo rinnovo",
+        min_value=0,
+        error_messages={"min_value": "Indica 0 o più.", "invalid": "Indica un numero intero."},
+    )
+
+    def __init__(self, *args, choices, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["addon"].choices = choices
+
+
+class CancellationForm(forms.Form):
+    when = forms.ChoiceField(
+        label="Quando",
+        choices=[("expiry", "Alla scadenza naturale"), ("now", "Subito")],
+        widget=forms.RadioSelect,
+        initial="expiry",
+    )
+    confirm = forms.BooleanField(
+        label="Confermo la disdetta: dopo la cancellazione la casella non si può recuperare",
+        error_messages={"required": "Per procedere conferma la disdetta."},
+    )
+
+
+class HolderChoiceForm(forms.Form):
+    holder = forms.ChoiceField(label="Nuovo titolare", widget=forms.RadioSelect)
+
+    def __init__(self, *args, choices, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["holder"].choices = choices
+
+
+class MailboxLoginForm(forms.Form):
+    """Enter with a mailbox's own address and password: only that mailbox is shown."""
+
+    address = forms.EmailField(label="Indirizzo della casella PEC")
+    password = forms.CharField(
+        label="Password della casella", strip=False, widget=forms.PasswordInput
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        address = (cleaned.get("address") or "").strip().lower()
+        mailbox = (
+            Mailbox.objects.filter(address=address)
+            .exclude(status__in=[MailboxStatus.CANCELLED, MailboxStatus.PENDING])
+            .first()
+        )
+        if (
+            mailbox is None
+            or not mailbox.password
+            or not check_password(cleaned.get("password") or "", mailbox.password)
+        ):
+            raise forms.ValidationError("Indirizzo o password della casella non corretti.")
+        self.mailbox = mailbox
+        return cleaned

@@ -1,0 +1,17 @@
+from django.urls import path
+
+from area import views
+
+app_name = "area"
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("accedi-casella/", views.mailbox_login, name="mailbox_login"),
+    path("caselle/<int:pk>/", views.mailbox_detail, name="mailbox"),
+    path("caselle/<int:pk>/riduci/", views.mailbox_reduce, name="reduce"),
+    path("caselle/<int:pk>/rinnovo-automatico/", views.mailbox_auto_renew, name="auto_renew"),
+    path("caselle/<int:pk>/disdetta/", views.mailbox_cancel_view, name="cancel"),
+    path("caselle/<int:pk>/titolare/", views.mailbox_holder, name="holder"),
+    path("caselle/<int:pk>/<slug:action>/", views.mailbox_action, name="action"),
+    path("fatture/<int:pk>.<str:fmt>", views.invoice_download, name="invoice"),
+]

@@ -1,0 +1,415 @@
+"""The Area Clienti: scoped to the customer, the seed's actions with the rateo."""
+
+from datetime import date
+from decimal import Decimal as D
+
+import pytest
+from django.contrib.auth.hashers import make_password
+from django.test import Client
+
+from billing.models import Invoice, Order, OrderStatus
+from mailboxes.models import Mailbox, MailboxEvent, MailboxStatus
+from mailboxes.services import mailbox_set_usage, mailbox_transition
+
+pytestmark = pytest.mark.django_db
+TODAY = date(2026, 11, 25)
+
+
+@pytest.fixture(autouse=True)
+def _today(monkeypatch):
+    """The Area Clienti asks timezone.localdate(): pin it to the seed's day."""
+    from django.utils import timezone
+
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: TODAY)
+
+
+@pytest.fixture
+def studio(make_mailbox):
+    """alice's Pro mailbox, expiring on 2027-05-25: six months left."""
+    return make_mailbox(address="studio@pec.it", tier="pro", activated_on=date(2026, 5, 25))
+
+
+def logged(customer_or_user) -> Client:
+    client = Client()
+    user = getattr(customer_or_user, "user", customer_or_user)
+    client.force_login(user)
+    return client
+
+
+def action_urls(pk: int) -> list[str]:
+    base = f"/area-clienti/caselle/{pk}/"
+    return [base] + [
+        base + suffix
+        for suffix in (
+            "acquista/",
+            "aumenta/",
+            "multiutente/",
+            "upgrade/",
+            "rinnova/",
+            "riduci/",
+            "disdetta/",
+            "titolare/",
+            "rinnovo-automatico/",
+        )
+    ]
+
+
+def test_the_owner_reaches_every_page_of_the_mailbox(alice, studio):
+    client = logged(alice)
+    for url in action_urls(studio.pk):
+        response = client.get(url)
+        assert response.status_code in (200, 405), url
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_another_customers_mailbox_is_a_404_everywhere(bob, studio, method):
+    client = logged(bob)
+    for url in action_urls(studio.pk):
+        expected = 405 if method == "get" and url.endswith("rinnovo-automatico/") else 404
+        assert getattr(client, method)(url).status_code == expected, url
+    studio.refresh_from_db()
+    assert studio.status == MailboxStatus.ACTIVE and not studio.auto_renew
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_a_stranger_without_an_account_sees_nothing(charlie, studio, method):
+    client = logged(charlie)
+    for url in action_urls(studio.pk):
+        expected = 405 if method == "get" and url.endswith("rinnovo-automatico/") else 404
+        assert getattr(client, method)(url).status_code == expected, url
+
+
+def test_anonymous_visitors_are_sent_to_login(studio):
+    response = Client().get(f"/area-clienti/caselle/{studio.pk}/")
+    assert response.status_code == 302 and "/accedi/" in response["Location"]
+
+
+def test_another_customers_order_and_invoice_are_404(alice, bob, studio, order_for, pay):
+    from billing.services.items import ItemSpec
+
+    order = order_for(ItemSpec("addon", {"add": {"CONSERVAZIONE": 5}}, studio.pk))
+    pay(order)
+    invoice = Invoice.objects.get()
+    client = logged(bob)
+    assert client.get(f"/ordini/{order.number}/").status_code == 404
+    assert client.get(f"/area-clienti/fatture/{invoice.pk}.pdf").status_code == 404
+    owner = logged(alice)
+    pdf = owner.get(f"/area-clienti/fatture/{invoice.pk}.pdf")
+    assert pdf.status_code == 200 and pdf.content[:4] == b"%PDF"
+    xml = owner.get(f"/area-clienti/fatture/{invoice.pk}.xml")
+    assert b"FatturaElettronica" in xml.content
+
+
+def test_csrf_is_enforced_on_area_actions(alice, studio):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(alice.user)
+    response = client.post(
+        f"/area-clienti/caselle/{studio.pk}/rinnovo-automatico/", {"enabled": "1"}
+    )
+    assert response.status_code == 403
+    studio.refresh_from_db()
+    assert not studio.auto_renew
+
+
+def test_the_dashboard_splits_own_mailboxes_from_other_holders(alice, make_mailbox):
+    from customers.services import holder_create
+    from tests.conftest import COMPANY
+
+    make_mailbox(address="mia@pec.it")
+    company = holder_create(customer=alice, **COMPANY)
+    make_mailbox(address="cliente@pec.it", holder=company)
+    page = logged(alice).get("/area-clienti/")
+    own, others = page.context["pages"]["own"], page.context["pages"]["others"]
+    assert [r.mailbox.address for r in own.rows] == ["mia@pec.it"]
+    assert [r.mailbox.address for r in others.rows] == ["cliente@pec.it"]
+
+
+def test_the_dashboard_searches_and_filters(alice, make_mailbox):
+    make_mailbox(address="alfa@pec.it", tier="standard")
+    expiring = make_mailbox(address="beta@pec.it", activated_on=date(2025, 12, 10))
+    client = logged(alice)
+    found = client.get("/area-clienti/", {"q": "alf"}).context["pages"]["own"].rows
+    assert [r.mailbox.address for r in found] == ["alfa@pec.it"]
+    soon = client.get("/area-clienti/", {"scadenza": "30"}).context["pages"]["own"].rows
+    assert [r.mailbox.pk for r in soon] == [expiring.pk]
+    standard = client.get("/area-clienti/", {"tipologia": "standard"}).context["pages"]["own"].rows
+    assert [r.mailbox.address for r in standard] == ["alfa@pec.it"]
+
+
+def _mailboxes(alice, tiers, n, prefix):
+    Mailbox.objects.bulk_create(
+        Mailbox(
+            address=f"{prefix}{i:04d}@pec.it",
+            tier=tiers["pro"],
+            holder=alice.own_holder,
+            customer=alice,
+            term_years=1,
+            status="active",
+            activated_on=date(2026, 1, 1),
+            expires_on=date(2027, 1, 1),
+            usage_mailbox_mb=i,
+        )
+        for i in range(n)
+    )
+
+
+def test_the_dashboard_runs_the_same_queries_for_5_and_500_mailboxes(
+    alice, tiers, django_assert_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = logged(alice)
+    _mailboxes(alice, tiers, 5, "poche")
+    client.get("/area-clienti/")
+    with CaptureQueriesContext(connection) as few:
+        client.get("/area-clienti/")
+    _mailboxes(alice, tiers, 495, "tante")
+    with CaptureQueriesContext(connection) as many:
+        response = client.get("/area-clienti/")
+    assert len(many) == len(few)
+    assert response.context["pages"]["own"].paginator.count == 500
+
+
+def test_the_mailbox_page_runs_the_same_queries_with_30_addons_and_1000_events(
+    alice, studio, addons
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from mailboxes.models import MailboxAddOn
+
+    client = logged(alice)
+    url = f"/area-clienti/caselle/{studio.pk}/"
+    client.get(url)
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    MailboxAddOn.objects.bulk_create(
+        MailboxAddOn(mailbox=studio, addon=addons["CONSERVAZIONE"], quantity=1, status="ended")
+        for _ in range(30)
+    )
+    MailboxEvent.objects.bulk_create(
+        MailboxEvent(mailbox=studio, kind="usage", data={"n": n}) for n in range(1000)
+    )
+    with CaptureQueriesContext(connection) as many:
+        response = client.get(url)
+    assert len(many) == len(few)
+    assert len(response.context["events"].object_list) == 20
+
+
+def preview(client, mailbox, action, data):
+    return client.post(f"/area-clienti/caselle/{mailbox.pk}/{action}/", data)
+
+
+def confirm(client, mailbox, action, preview_response, method="card"):
+    token = preview_response.context["payment_form"].initial["token"]
+    return client.post(
+        f"/area-clienti/caselle/{mailbox.pk}/{action}/", {"token": token, "payment_method": method}
+    )
+
+
+def test_acquista_shows_the_seed_rateo_and_after_payment_the_new_quota(alice, studio):
+    client = logged(alice)
+    response = preview(client, studio, "acquista", {"addon": "CONSERVAZIONE", "quantity": "5"})
+    quote = response.context["quote"]
+    assert (quote.months, quote.net, quote.vat, quote.total) == (
+        6,
+        D("10.00"),
+        D("2.20"),
+        D("12.20"),
+    )
+    page = response.content.decode()
+    assert "6 mesi" in page and "€ 12,20" in page
+
+    redirect = confirm(client, studio, "acquista", response)
+    order = Order.objects.get()
+    assert redirect["Location"] == f"/ordini/{order.number}/paga/"
+    client.get(redirect["Location"])
+    client.post(redirect["Location"], {"outcome": "success"})
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID and order.total == D("12.20")
+    page = client.get(f"/area-clienti/caselle/{studio.pk}/").content.decode()
+    assert "0,0 / 5 GB" in page  # Conservazione: 5 GB
+
+
+def test_the_same_preview_confirmed_twice_places_one_order(alice, studio):
+    client = logged(alice)
+    response = preview(client, studio, "acquista", {"addon": "CONSERVAZIONE", "quantity": "5"})
+    confirm(client, studio, "acquista", response)
+    confirm(client, studio, "acquista", response)
+    assert Order.objects.count() == 1
+
+
+def test_rinnova_with_five_gb_added_costs_the_seed_66_98(alice, studio):
+    client = logged(alice)
+    response = preview(
+        client, studio, "rinnova", {"years": "1", "to_tier": "pro", "add_CONSERVAZIONE": "5"}
+    )
+    assert response.context["quote"].total == D("66.98")
+    confirm(client, studio, "rinnova", response, method="bank_transfer")
+    assert Order.objects.get().total == D("66.98")
+
+
+def test_a_tampered_token_is_refused(alice, studio):
+    client = logged(alice)
+    response = client.post(
+        f"/area-clienti/caselle/{studio.pk}/acquista/",
+        {"token": "falso", "payment_method": "card"},
+        follow=True,
+    )
+    assert "scaduta" in response.content.decode()
+    assert not Order.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("action", "data", "message"),
+    [
+        ("acquista", {"addon": "MULTIUTENTE", "quantity": "1"}, "opzione valida"),
+        ("acquista", {"addon": "SPAZIO", "quantity": "101"}, "al massimo 100 GB"),
+        ("acquista", {"addon": "SPAZIO", "quantity": "0"}, "almeno 1"),
+        ("acquista", {"addon": "SPAZIO", "quantity": "-2"}, "almeno 1"),
+        ("rinnova", {"years": "6"}, "opzione valida"),
+        ("rinnova", {"years": "1", "to_tier": "standard"}, "archivio di sicurezza"),
+    ],
+)
+def test_bad_input_is_refused_with_an_italian_message(alice, studio, action, data, message):
+    response = preview(logged(alice), studio, action, data)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert "quote" not in response.context
+
+
+def test_multiutente_on_pro_explains_and_offers_the_upgrade(alice, studio):
+    page = logged(alice).get(f"/area-clienti/caselle/{studio.pk}/multiutente/").content.decode()
+    assert "solo con la tipologia <strong>Premium</strong>" in page
+    assert "Passa a Premium" in page and "€ 9,15" in page  # (39.90 - 24.90) x 6/12 + IVA
+
+
+def test_a_downgrade_during_the_term_is_not_offered(alice, studio):
+    response = logged(alice).get(f"/area-clienti/caselle/{studio.pk}/upgrade/")
+    assert [c[0] for c in response.context["form"].fields["to_tier"].choices] == ["premium"]
+    bad = preview(logged(alice), studio, "upgrade", {"to_tier": "standard"})
+    assert "opzione valida" in bad.content.decode()
+
+
+def test_an_expired_mailbox_can_only_be_renewed(alice, studio):
+    mailbox_transition(mailbox=studio, to_status=MailboxStatus.EXPIRED, today=date(2027, 5, 25))
+    client = logged(alice)
+    response = client.get(f"/area-clienti/caselle/{studio.pk}/acquista/", follow=True)
+    assert "si può solo rinnovare" in response.content.decode()
+    assert client.get(f"/area-clienti/caselle/{studio.pk}/rinnova/").status_code == 200
+
+
+def test_a_cancelled_mailbox_allows_nothing(alice, studio):
+    mailbox_transition(mailbox=studio, to_status=MailboxStatus.CANCELLED, today=TODAY)
+    client = logged(alice)
+    for action in ("acquista", "rinnova", "upgrade"):
+        page = client.get(f"/area-clienti/caselle/{studio.pk}/{action}/", follow=True)
+        assert "cancellata" in page.content.decode()
+
+
+def test_riduci_is_refused_while_the_used_space_does_not_fit(alice, make_mailbox):
+    mailbox = make_mailbox(
+        address="piena@pec.it", extras={"CONSERVAZIONE": 5}, activated_on=date(2026, 5, 25)
+    )
+    mailbox_set_usage(
+        mailbox=mailbox, mailbox_mb=0, archive_mb=0, conservation_mb=3 * 1024 + 10, at=None
+    )
+    client = logged(alice)
+    response = client.post(
+        f"/area-clienti/caselle/{mailbox.pk}/riduci/", {"addon": "CONSERVAZIONE", "quantity": "2"}
+    )
+    assert "elimina almeno 2 GB" in response.content.decode()
+    ok = client.post(
+        f"/area-clienti/caselle/{mailbox.pk}/riduci/", {"addon": "CONSERVAZIONE", "quantity": "4"}
+    )
+    assert ok.status_code == 302
+    item = mailbox.addons.get()
+    assert (item.quantity, item.next_quantity) == (5, 4)
+
+
+def test_auto_renew_and_disdetta_at_expiry(alice, studio):
+    client = logged(alice)
+    client.post(f"/area-clienti/caselle/{studio.pk}/rinnovo-automatico/", {"enabled": "1"})
+    studio.refresh_from_db()
+    assert studio.auto_renew
+    refused = client.post(f"/area-clienti/caselle/{studio.pk}/disdetta/", {"when": "expiry"})
+    assert "conferma la disdetta" in refused.content.decode()
+    client.post(f"/area-clienti/caselle/{studio.pk}/disdetta/", {"when": "expiry", "confirm": "on"})
+    studio.refresh_from_db()
+    assert studio.cancel_at_expiry and not studio.auto_renew
+    assert studio.status == MailboxStatus.ACTIVE
+
+
+def test_disdetta_now_cancels_the_mailbox_and_its_addons(alice, make_mailbox):
+    mailbox = make_mailbox(address="via@pec.it", extras={"SPAZIO": 2})
+    logged(alice).post(
+        f"/area-clienti/caselle/{mailbox.pk}/disdetta/", {"when": "now", "confirm": "on"}
+    )
+    mailbox.refresh_from_db()
+    assert mailbox.status == MailboxStatus.CANCELLED
+    assert set(mailbox.addons.values_list("status", flat=True)) == {"cancelled"}
+
+
+def test_the_holder_can_be_changed_to_a_new_validated_profile(alice, studio):
+    client = logged(alice)
+    bad = client.post(
+        f"/area-clienti/caselle/{studio.pk}/titolare/",
+        {
+            "holder": "new",
+            "h-kind": "person",
+            "h-first_name": "Bruno",
+            "h-last_name": "Neri",
+            "h-fiscal_code": "RSSMRA85T10A562X",
+        },
+    )
+    assert "carattere di controllo" in bad.content.decode()
+    good = client.post(
+        f"/area-clienti/caselle/{studio.pk}/titolare/",
+        {
+            "holder": "new",
+            "h-kind": "person",
+            "h-first_name": "Bruno",
+            "h-last_name": "Verdi",
+            "h-fiscal_code": "VRDGPP80A01F205X",
+            "h-street": "Via Po 1",
+            "h-postal_code": "10100",
+            "h-city": "Torino",
+            "h-province": "TO",
+            "h-email": "bruno@example.it",
+        },
+    )
+    assert good.status_code == 302
+    studio.refresh_from_db()
+    assert studio.holder.last_name == "Verdi"
+    assert studio.events.filter(kind="holder_changed").exists()
+
+
+def test_a_mailbox_credential_session_sees_one_mailbox_and_may_only_renew_it(
+    alice, studio, make_mailbox
+):
+    other = make_mailbox(address="altra@pec.it")
+    Mailbox.objects.filter(pk=studio.pk).update(password=make_password("Casella-Segreta-1"))
+    client = Client()
+    wrong = client.post(
+        "/area-clienti/accedi-casella/", {"address": "studio@pec.it", "password": "sbagliata"}
+    )
+    assert "non corretti" in wrong.content.decode()
+    client.post(
+        "/area-clienti/accedi-casella/",
+        {"address": "studio@pec.it", "password": "Casella-Segreta-1"},
+    )
+    page = client.get(f"/area-clienti/caselle/{studio.pk}/").content.decode()
+    assert "credenziali della casella" in page
+    assert client.get("/area-clienti/")["Location"] == f"/area-clienti/caselle/{studio.pk}/"
+    assert client.get(f"/area-clienti/caselle/{other.pk}/").status_code == 404
+    for action in ("acquista/", "aumenta/", "upgrade/", "riduci/", "titolare/", "disdetta/"):
+        assert client.get(f"/area-clienti/caselle/{studio.pk}/{action}").status_code == 404
+        assert client.post(f"/area-clienti/caselle/{studio.pk}/{action}").status_code == 404
+    renewal = client.get(f"/area-clienti/caselle/{studio.pk}/rinnova/")
+    assert set(renewal.context["form"].fields) == {"years"}
+    response = client.post(f"/area-clienti/caselle/{studio.pk}/rinnova/", {"years": "1"})
+    redirect = confirm(client, studio, "rinnova", response, method="bank_transfer")
+    order = Order.objects.get()
+    assert redirect["Location"] == f"/ordini/{order.number}/"
+    assert client.get(redirect["Location"]).status_code == 200
