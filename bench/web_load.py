@@ -15,6 +15,7 @@ baseline, with the target of each, and exits non-zero when a target is missed.
 """
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -88,7 +89,25 @@ for n in range(3):
     CartItem.objects.create(cart=cart, kind="new_mailbox", params={
         "tier": "pro", "local_part": f"carrello{n}", "domain": "pec.it", "years": 2,
         "addons": {"CONSERVAZIONE": 5}})
-print(json.dumps({"cart_session": session.session_key}))
+# A logged-in customer with 50 mailboxes, for the Area Clienti pages.
+from addons.models import Tier
+from customers.services import customer_create, holder_create
+from mailboxes.models import Mailbox
+from django.test import Client
+customer = customer_create(email="bench@example.it", password="x", validate=False)
+holder = holder_create(customer=customer, own=True, kind="person", first_name="Bench",
+    last_name="Cliente", fiscal_code="RSSMRA85T10A562S", street="Via Roma 1",
+    postal_code="00184", city="Roma", province="RM", email="bench@example.it")
+pro = Tier.objects.get(code="pro")
+Mailbox.objects.bulk_create(
+    Mailbox(address=f"bench{n:02d}@pec.it", tier=pro, holder=holder, customer=customer,
+            term_years=1, status="active", activated_on=date(2026, 6, 1),
+            expires_on=date(2027, 6, 1), usage_mailbox_mb=20 * n)
+    for n in range(50))
+client = Client(); client.force_login(customer.user)
+first = Mailbox.objects.filter(customer=customer).order_by("pk").first()
+print(json.dumps({"cart_session": session.session_key,
+                  "area_session": client.cookies["sessionid"].value, "mailbox": first.pk}))
 """
 
 
@@ -134,7 +153,8 @@ def main() -> int:
             text=True,
             **{**run, "env": {**env, "DJANGO_SETTINGS_MODULE": "pecshop.settings"}},
         )
-        cart_session = re.search(r'"cart_session": "(\w+)"', setup.stdout).group(1)
+        ids = json.loads(setup.stdout.strip().splitlines()[-1])
+        cart_session, area_session = ids["cart_session"], ids["area_session"]
         server = subprocess.Popen(
             [
                 python,
@@ -170,6 +190,13 @@ def main() -> int:
                 0.35,
             ),
             ("/api/quote", quote, None, 0.5),
+            ("dashboard, 50 mailboxes", "/area-clienti/", f"sessionid={area_session}", 0.3),
+            (
+                "mailbox page",
+                f"/area-clienti/caselle/{ids['mailbox']}/",
+                f"sessionid={area_session}; csrftoken={'c' * 32}",
+                0.3,
+            ),
         ]
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
             script.write(WRK_SCRIPT)

@@ -250,6 +250,12 @@ class MailboxEvent(models.Model):
     def delete(self, *args, **kwargs):
         raise ValueError("Gli eventi non si cancellano: la storia è in sola aggiunta.")
 
+    @property
+    def to_status_label(self) -> str:
+        """The status reached, in Italian (an add-on's or the mailbox's)."""
+        choices = AddOnStatus if self.mailbox_addon_id else MailboxStatus
+        return dict(choices.choices).get(self.to_status, self.to_status)
+
 
 class ProvisioningStatus(models.TextChoices):
     PENDING = "pending", "da eseguire"

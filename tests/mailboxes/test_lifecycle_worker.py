@@ -11,7 +11,7 @@ from mailboxes.models import AddOnStatus, EventKind, Mailbox, MailboxEvent, Mail
 
 pytestmark = [
     pytest.mark.celery_worker,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 
@@ -21,6 +21,9 @@ def redis_worker():
     Redis broker of REDIS_URL; tasks are sent through the broker, not run in place."""
     if not os.environ.get("REDIS_URL"):
         pytest.skip("needs a Redis broker: set REDIS_URL (CI does)")
+    from tests.conftest import ensure_catalogue
+
+    ensure_catalogue()  # a transactional test starts from a flushed database
     from celery.contrib.testing.worker import start_worker
 
     from pecshop.celery import app
