@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Max, Prefetch, Q, QuerySet
 
 from billing.catalogue_cache import current_catalogue
 from billing.pricing import QUOTA_LABELS, Catalogue, quota_gb
@@ -140,3 +140,19 @@ def dashboard_lists(
         page.rows = [row(catalogue, m, today) for m in page.object_list]
         pages[name] = page
     return pages
+
+
+def dashboard_version(customer: Customer) -> str:
+    """Changes whenever a mailbox of the account or one of its add-ons changes: one
+    aggregate query over the account's rows."""
+    row_ = Mailbox.objects.filter(customer=customer).aggregate(
+        mailboxes=Count("pk", distinct=True),
+        mailbox_at=Max("updated_at"),
+        addon_at=Max("addons__updated_at"),
+        holder_id=Max("holder_id"),
+    )
+    stamp = lambda value: value.timestamp() if value else 0  # noqa: E731
+    return (
+        f"{row_['mailboxes']}-{stamp(row_['mailbox_at'])}-{stamp(row_['addon_at'])}"
+        f"-{row_['holder_id']}-{customer.own_holder_id}"
+    )

@@ -15,8 +15,10 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from area.forms import (
@@ -29,8 +31,8 @@ from area.forms import (
     RenewalForm,
     UpgradeForm,
 )
-from area.selectors import Filters, customer_mailboxes, dashboard_lists, row
-from billing.catalogue_cache import current_catalogue
+from area.selectors import Filters, customer_mailboxes, dashboard_lists, dashboard_version, row
+from billing.catalogue_cache import cached_fragment, current_catalogue
 from billing.models import InvoiceKind, ItemKind, Order, PaymentMethod
 from billing.pricing import PricingError, quote_upgrade
 from billing.services.items import ItemSpec, item_quote
@@ -96,6 +98,15 @@ def dashboard(request):
     if only:
         return redirect("area:mailbox", pk=only)
     customer = current_customer(request)
+    today = timezone.localdate()
+    # The rendered lists are kept until anything of the account's mailboxes changes (every
+    # change of a mailbox or an add-on moves its updated_at), the catalogue or the day.
+    key = f"area:{customer.pk}:{dashboard_version(customer)}:{request.GET.urlencode()}"
+    body = cached_fragment(key, lambda: _dashboard_body(request, customer, today))
+    return render(request, "area/dashboard.html", {"body": mark_safe(body)})  # noqa: S308
+
+
+def _dashboard_body(request, customer, today) -> str:
     filters = Filters(
         q=request.GET.get("q", "")[:100],
         status=request.GET.get("stato", "")
@@ -109,14 +120,13 @@ def dashboard(request):
     pages = dashboard_lists(
         customer,
         filters,
-        today=timezone.localdate(),
+        today=today,
         own_page=request.GET.get("pagina_mie", 1),
         others_page=request.GET.get("pagina_altri", 1),
     )
-    tiers = sorted(current_catalogue().tiers.values(), key=lambda t: t.rank)
-    return render(
-        request,
-        "area/dashboard.html",
+    tiers = sorted(current_catalogue(today).tiers.values(), key=lambda t: t.rank)
+    return render_to_string(
+        "area/_dashboard_body.html",
         {
             "pages": pages,
             "filters": filters,

@@ -124,6 +124,17 @@ def test_the_dashboard_splits_own_mailboxes_from_other_holders(alice, make_mailb
     assert [r.mailbox.address for r in others.rows] == ["cliente@pec.it"]
 
 
+def test_the_kept_dashboard_follows_every_change_of_a_mailbox(alice, studio, addons):
+    from mailboxes.services import addon_attach
+
+    client = logged(alice)
+    assert "Conservazione" not in client.get("/area-clienti/").content.decode()
+    addon_attach(mailbox=studio, addon=addons["CONSERVAZIONE"], quantity=5)
+    assert "Conservazione" in client.get("/area-clienti/").content.decode()
+    mailbox_transition(mailbox=studio, to_status=MailboxStatus.CANCELLED, today=TODAY)
+    assert "studio@pec.it" not in client.get("/area-clienti/").content.decode()
+
+
 def test_the_dashboard_searches_and_filters(alice, make_mailbox):
     make_mailbox(address="alfa@pec.it", tier="standard")
     expiring = make_mailbox(address="beta@pec.it", activated_on=date(2025, 12, 10))
@@ -159,12 +170,16 @@ def test_the_dashboard_runs_the_same_queries_for_5_and_500_mailboxes(
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    from billing.catalogue_cache import forget_local_copies
+
     client = logged(alice)
     _mailboxes(alice, tiers, 5, "poche")
     client.get("/area-clienti/")
+    forget_local_copies()  # measure the rendering, not the kept copy
     with CaptureQueriesContext(connection) as few:
         client.get("/area-clienti/")
     _mailboxes(alice, tiers, 495, "tante")
+    forget_local_copies()
     with CaptureQueriesContext(connection) as many:
         response = client.get("/area-clienti/")
     assert len(many) == len(few)
