@@ -60,6 +60,22 @@ class MailboxConfigForm(forms.Form):
             )
             self.addon_fields.append(name)
 
+    def clean(self):
+        cleaned = super().clean()
+        # A quantity posted for an add-on this tier does not sell (a tampered form).
+        for name in self.data:
+            if name.startswith("addon_") and name not in self.fields:
+                code = name.removeprefix("addon_")
+                addon = self.catalogue.addons.get(code)
+                label = addon.name if addon else code
+                if str(self.data.get(name) or "0").strip() not in {"", "0"}:
+                    self.add_error(
+                        None,
+                        f"{label} non è disponibile per la tipologia "
+                        f"{self.catalogue.tier(self.tier).name}.",
+                    )
+        return cleaned
+
     def clean_local_part(self):
         value = self.cleaned_data["local_part"].strip().lower()
         message = local_part_error(value)

@@ -74,10 +74,16 @@ def test_bad_input_is_refused_next_to_the_field(client, changes, field, message)
     assert not CartItem.objects.exists()
 
 
-def test_an_addon_the_tier_does_not_sell_cannot_be_posted(client):
-    configure(client, tier="standard", addon_ARCHIVIO="3", addon_SPAZIO="1")
-    # the field does not exist on Standard: the tampered value is ignored, never bought
-    assert CartItem.objects.get().params["addons"] == {"SPAZIO": 1, "CONSERVAZIONE": 5}
+def test_an_addon_the_tier_does_not_sell_is_refused_with_a_message(client):
+    response = configure(client, tier="standard", addon_ARCHIVIO="3", addon_SPAZIO="1")
+    assert response.status_code == 200
+    errors = response.context["form"].non_field_errors()
+    assert (
+        "Spazio aggiuntivo Archivio di sicurezza non è disponibile per la tipologia Standard."
+        in errors
+    )
+    assert "Controlla i dati inseriti" in response.content.decode()
+    assert not CartItem.objects.exists()
 
 
 def test_a_taken_address_is_refused_next_to_the_field(client, make_mailbox):
