@@ -5,6 +5,8 @@ from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 
+from pecshop.append_only import AppendOnlyModel
+
 MONEY = {"max_digits": 12, "decimal_places": 2, "validators": [MinValueValidator(0)]}
 
 
@@ -113,7 +115,7 @@ class TierAddOn(models.Model):
         return f"{self.addon.code} su {self.tier.name}"
 
 
-class PriceChange(models.Model):
+class PriceChange(AppendOnlyModel):
     """A dated price of a tier or an add-on: the history of the catalogue's prices.
 
     Append-only. The price in effect on a day is the one of the latest change whose
@@ -172,13 +174,8 @@ class PriceChange(models.Model):
     def __str__(self) -> str:
         return f"{self.item} {self.price_per_year} dal {self.effective_from:%d/%m/%Y}"
 
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise ValueError("Lo storico dei prezzi non si modifica: si aggiunge una variazione.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValueError("Lo storico dei prezzi non si cancella.")
+    edit_refused = "Lo storico dei prezzi non si modifica: si aggiunge una variazione."
+    delete_refused = "Lo storico dei prezzi non si cancella."
 
     @property
     def item(self) -> Tier | AddOn:

@@ -13,6 +13,8 @@ from django.db.models import Q
 from payments import PaymentStatus
 from payments.models import BasePayment
 
+from pecshop.append_only import AppendOnlyModel
+
 MONEY = {"max_digits": 12, "decimal_places": 2}
 
 
@@ -273,7 +275,7 @@ class Payment(BasePayment):
             )
 
 
-class OrderEvent(models.Model):
+class OrderEvent(AppendOnlyModel):
     """Append-only history of an order and its payments."""
 
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="events")
@@ -296,13 +298,8 @@ class OrderEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.kind} {self.order_id}"
 
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise ValueError("Gli eventi non si modificano: la storia è in sola aggiunta.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValueError("Gli eventi non si cancellano: la storia è in sola aggiunta.")
+    edit_refused = "Gli eventi non si modificano: la storia è in sola aggiunta."
+    delete_refused = "Gli eventi non si cancellano: la storia è in sola aggiunta."
 
 
 class InvoiceSequence(models.Model):
@@ -320,7 +317,7 @@ class InvoiceKind(models.TextChoices):
     CREDIT_NOTE = "credit_note", "nota di credito"
 
 
-class Invoice(models.Model):
+class Invoice(AppendOnlyModel):
     """An issued invoice or credit note: numbered `year/number`, never edited or deleted.
 
     The buyer's data are copied in when it is issued, so later changes to the holder's
@@ -373,13 +370,8 @@ class Invoice(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display().capitalize()} {self.display_number}"
 
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise ValueError("Una fattura emessa non si modifica: si emette una nota di credito.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValueError("Una fattura emessa non si cancella.")
+    edit_refused = "Una fattura emessa non si modifica: si emette una nota di credito."
+    delete_refused = "Una fattura emessa non si cancella."
 
     @property
     def display_number(self) -> str:

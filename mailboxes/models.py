@@ -5,6 +5,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
+from pecshop.append_only import AppendOnlyModel
+
 
 class MailboxStatus(models.TextChoices):
     PENDING = "pending", "in attesa di pagamento"
@@ -206,7 +208,7 @@ class EventKind(models.TextChoices):
     SETTINGS = "settings", "impostazioni"
 
 
-class MailboxEvent(models.Model):
+class MailboxEvent(AppendOnlyModel):
     """Append-only history of a mailbox and its add-ons: who, when, what and why."""
 
     Kind = EventKind
@@ -242,13 +244,8 @@ class MailboxEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.mailbox_id} {self.created_at:%Y-%m-%d}"
 
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise ValueError("Gli eventi non si modificano: la storia è in sola aggiunta.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValueError("Gli eventi non si cancellano: la storia è in sola aggiunta.")
+    edit_refused = "Gli eventi non si modificano: la storia è in sola aggiunta."
+    delete_refused = "Gli eventi non si cancellano: la storia è in sola aggiunta."
 
     @property
     def to_status_label(self) -> str:

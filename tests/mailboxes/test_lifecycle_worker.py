@@ -15,15 +15,21 @@ pytestmark = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def _catalogue(transactional_db):
+    """A transactional test starts from a flushed database: seed the catalogue first,
+    before the fixtures that read it."""
+    from tests.conftest import ensure_catalogue
+
+    ensure_catalogue()
+
+
 @pytest.fixture
 def redis_worker():
     """A worker thread of the project's Celery app, consuming a queue of its own on the
     Redis broker of REDIS_URL; tasks are sent through the broker, not run in place."""
     if not os.environ.get("REDIS_URL"):
         pytest.skip("needs a Redis broker: set REDIS_URL (CI does)")
-    from tests.conftest import ensure_catalogue
-
-    ensure_catalogue()  # a transactional test starts from a flushed database
     from celery.contrib.testing.worker import start_worker
 
     from pecshop.celery import app
