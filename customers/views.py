@@ -25,7 +25,7 @@ def _next_url(request, default: str) -> str:
 def login_customer(request, user) -> None:
     """Log in and bring the anonymous cart along (the session key changes at login)."""
     anonymous_key = request.session.session_key
-    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    login(request, user, backend="customers.backends.CustomerBackend")
     customer, _ = Customer.objects.get_or_create(user=user)
     if anonymous_key:
         cart_merge(session_key=anonymous_key, customer=customer)

@@ -147,6 +147,7 @@ STORAGES = {
     },
 }
 
+AUTHENTICATION_BACKENDS = ["customers.backends.CustomerBackend"]
 LOGIN_URL = "/accedi/"
 CSRF_FAILURE_VIEW = "pecshop.errors.csrf_failure"
 LOGIN_REDIRECT_URL = "/"
