@@ -190,7 +190,12 @@ def main() -> int:
                 0.35,
             ),
             ("/api/quote", quote, None, 0.5),
-            ("dashboard, 50 mailboxes", "/area-clienti/", f"sessionid={area_session}", 0.3),
+            (
+                "dashboard, 50 mailboxes",
+                "/area-clienti/",
+                f"sessionid={area_session}; csrftoken={'c' * 32}",
+                0.3,
+            ),
             (
                 "mailbox page",
                 f"/area-clienti/caselle/{ids['mailbox']}/",
