@@ -34,7 +34,7 @@ from area.forms import (
 from area.selectors import Filters, customer_mailboxes, dashboard_lists, dashboard_version, row
 from billing.catalogue_cache import cached_fragment, current_catalogue
 from billing.models import InvoiceKind, ItemKind, Order, PaymentMethod
-from billing.pricing import PricingError, quote_upgrade
+from billing.pricing import PricingError, quota_gb, quote_upgrade
 from billing.services.items import ItemSpec, item_quote
 from billing.services.orders import OrderError, order_place
 from billing.views.common import current_customer
@@ -380,7 +380,8 @@ def mailbox_reduce(request, pk: int):
                 mailbox=mailbox,
                 addon=next(a.addon for a in mailbox.addons.all() if a.addon.code == code),
                 quantity=form.cleaned_data["quantity"],
-                included_gb=_included_of_quota(catalogue, mailbox.tier.code, code),
+                # What the tier itself includes of that quota (the add-on's own GB aside).
+                included_gb=quota_gb(catalogue, mailbox.tier.code, {}, catalogue.addon(code).quota),
                 actor=request.user if request.user.is_authenticated else None,
             )
         except TransitionError as error:
@@ -392,15 +393,6 @@ def mailbox_reduce(request, pk: int):
         request,
         "area/reduce.html",
         {"mailbox": mailbox, "form": form, "forms_with_errors": [form] if form.errors else []},
-    )
-
-
-def _included_of_quota(catalogue, tier_code: str, addon_code: str) -> int:
-    quota = catalogue.addon(addon_code).quota
-    return sum(
-        catalogue.rule(tier_code, code).included_quantity
-        for code, addon in catalogue.addons.items()
-        if addon.quota == quota
     )
 
 
