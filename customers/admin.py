@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import admin
 
 from customers import fiscal
-from customers.models import Customer, Holder
+from customers.models import HOLDER_FIELDS, Customer, Holder
 from pecshop.admin_helpers import LargeTableAdmin, shown
 
 
@@ -13,35 +13,11 @@ class HolderAdminForm(forms.ModelForm):
 
     class Meta:
         model = Holder
-        fields = [
-            "customer",
-            "kind",
-            "first_name",
-            "last_name",
-            "company_name",
-            "vat_number",
-            "fiscal_code",
-            "legal_representative",
-            "street",
-            "postal_code",
-            "city",
-            "province",
-            "email",
-            "sdi_code",
-            "invoice_pec",
-        ]
+        fields = ["customer", *HOLDER_FIELDS]
 
-    def clean_fiscal_code(self) -> str:
-        return fiscal.normalize(self.cleaned_data.get("fiscal_code"))
-
-    def clean_vat_number(self) -> str:
-        return fiscal.normalize(self.cleaned_data.get("vat_number"))
-
-    def clean_province(self) -> str:
-        return (self.cleaned_data.get("province") or "").strip().upper()
-
-    def clean_sdi_code(self) -> str:
-        return (self.cleaned_data.get("sdi_code") or "").strip().upper()
+    def clean(self):
+        self.cleaned_data = fiscal.normalize_codes(super().clean())
+        return self.cleaned_data
 
 
 @admin.register(Holder)

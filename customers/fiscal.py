@@ -45,3 +45,16 @@ def vat_number_error(value: str) -> str | None:
     if not value:
         return "Indica la partita IVA."
     return _error(value, iva, "Partita IVA", "11 cifre")
+
+
+def normalize_codes(data: dict) -> dict:
+    """Codes of a holder as stored: tax codes without spaces or dashes, upper case;
+    province and SDI code upper case. Only the keys present are touched."""
+    out = dict(data)
+    for name in ("fiscal_code", "vat_number"):
+        if name in out:
+            out[name] = normalize(out[name])
+    for name in ("province", "sdi_code"):
+        if name in out:
+            out[name] = (out[name] or "").strip().upper()
+    return out

@@ -5,7 +5,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 
 from customers import fiscal
-from customers.models import Holder, HolderKind
+from customers.models import HOLDER_FIELDS, Holder, HolderKind
 
 
 class EmailLoginForm(AuthenticationForm):
@@ -78,22 +78,7 @@ class HolderForm(forms.ModelForm):
 
     class Meta:
         model = Holder
-        fields = [
-            "kind",
-            "first_name",
-            "last_name",
-            "company_name",
-            "vat_number",
-            "fiscal_code",
-            "legal_representative",
-            "street",
-            "postal_code",
-            "city",
-            "province",
-            "email",
-            "sdi_code",
-            "invoice_pec",
-        ]
+        fields = HOLDER_FIELDS
         help_texts = {
             "fiscal_code": "16 caratteri per una persona; 11 cifre per una società.",
             "sdi_code": "Per le aziende: il codice di 7 caratteri per ricevere la fattura elettronica.",
@@ -117,14 +102,8 @@ class HolderForm(forms.ModelForm):
             self.fields[name].required = False
 
     def clean(self):
-        cleaned = super().clean()
-        for name in ("fiscal_code", "vat_number"):
-            if name in cleaned:
-                cleaned[name] = fiscal.normalize(cleaned[name])
-        for name in ("province", "sdi_code"):
-            if cleaned.get(name):
-                cleaned[name] = cleaned[name].strip().upper()
-        return cleaned
+        self.cleaned_data = fiscal.normalize_codes(super().clean())
+        return self.cleaned_data
 
     def _post_clean(self):
         # Validate with the model's own rules (check digits, names per kind).

@@ -14,6 +14,25 @@ class HolderKind(models.TextChoices):
     COMPANY = "company", "azienda o professionista con partita IVA"
 
 
+# The fields a holder profile is made of, in the order a person fills them in.
+HOLDER_FIELDS = [
+    "kind",
+    "first_name",
+    "last_name",
+    "company_name",
+    "vat_number",
+    "fiscal_code",
+    "legal_representative",
+    "street",
+    "postal_code",
+    "city",
+    "province",
+    "email",
+    "sdi_code",
+    "invoice_pec",
+]
+
+
 class Holder(models.Model):
     """The legal owner of a mailbox: a person (codice fiscale) or a company (partita IVA)."""
 

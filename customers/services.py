@@ -24,11 +24,7 @@ def customer_create(*, email: str, password: str, validate: bool = True) -> Cust
 
 def holder_create(*, customer: Customer, own: bool = False, **fields) -> Holder:
     """A holder profile saved in the account; `own=True` makes it the account's own holder."""
-    for name in ("fiscal_code", "vat_number"):
-        fields[name] = fiscal.normalize(fields.get(name))
-    for name in ("province", "sdi_code"):
-        fields[name] = (fields.get(name) or "").strip().upper()
-    holder = Holder(customer=customer, **fields)
+    holder = Holder(customer=customer, **fiscal.normalize_codes(fields))
     holder.full_clean()
     with transaction.atomic():
         holder.save()
