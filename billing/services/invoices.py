@@ -36,6 +36,22 @@ def holder_snapshot(holder: Holder) -> dict:
     }
 
 
+def _copies(lines) -> list[InvoiceLine]:
+    """Unsaved invoice lines with the content of `lines` (an order's or an invoice's)."""
+    return [
+        InvoiceLine(
+            position=line.position,
+            code=line.code,
+            description=line.description,
+            quantity=line.quantity,
+            months=line.months,
+            unit_price=line.unit_price,
+            net=line.net,
+        )
+        for line in lines
+    ]
+
+
 def next_invoice_number(year: int) -> int:
     """Must run inside the issuing transaction; keeps the year's row locked until commit."""
     InvoiceSequence.objects.bulk_create([InvoiceSequence(year=year)], ignore_conflicts=True)
@@ -72,18 +88,7 @@ def _issue(*, kind, order, issued_on, buyer, lines, credited=None) -> Invoice:
 @transaction.atomic
 def invoice_issue(*, order: Order, issued_on: date) -> Invoice:
     """The invoice of a paid order: its frozen lines and its billing holder's data."""
-    lines = [
-        InvoiceLine(
-            position=line.position,
-            code=line.code,
-            description=line.description,
-            quantity=line.quantity,
-            months=line.months,
-            unit_price=line.unit_price,
-            net=line.net,
-        )
-        for line in order.lines.all()
-    ]
+    lines = _copies(order.lines.all())
     return _issue(
         kind=InvoiceKind.INVOICE,
         order=order,
@@ -110,18 +115,7 @@ def credit_note_issue(
             f"{invoice.display_number}."
         )
     if net == invoice.net:
-        lines = [
-            InvoiceLine(
-                position=line.position,
-                code=line.code,
-                description=line.description,
-                quantity=line.quantity,
-                months=line.months,
-                unit_price=line.unit_price,
-                net=line.net,
-            )
-            for line in invoice.lines.all()
-        ]
+        lines = _copies(invoice.lines.all())
     else:
         lines = [
             InvoiceLine(
