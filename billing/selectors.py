@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from addons.models import AddOn, Tier, TierAddOn
 from billing.money import vat_of
+from billing.pricing import Catalogue
 
 INCLUDED_FEATURES = [
     "Webmail e app per smartphone",
@@ -18,6 +19,7 @@ INCLUDED_FEATURES = [
 @dataclass(frozen=True)
 class TierCard:
     tier: Tier
+    price: Decimal  # per year, VAT excluded, in effect today
     price_with_vat: Decimal
     mailbox_gb: int
     archive_gb: int
@@ -28,6 +30,7 @@ class TierCard:
 @dataclass(frozen=True)
 class AddOnRow:
     addon: AddOn
+    price: Decimal  # per unit per year, VAT excluded, in effect today
     per_tier: list[str]  # one cell per tier, e.g. "fino a 100 GB", "incluso", "non disponibile"
 
 
@@ -42,8 +45,11 @@ def _cell(rule: TierAddOn | None, addon: AddOn) -> str:
     return f"fino a {rule.max_quantity} {unit}"
 
 
-def catalogue_table() -> dict:
-    """Everything the catalogue page shows, in three queries whatever the catalogue's size."""
+def catalogue_table(prices: Catalogue) -> dict:
+    """Everything the catalogue page shows, in three queries whatever the catalogue's size.
+
+    `prices` is the pricing engine's snapshot for the day, so the page shows the prices
+    that an order placed today would be charged (scheduled changes included)."""
     tiers = list(Tier.objects.filter(is_active=True).order_by("rank"))
     addons = list(AddOn.objects.order_by("position", "code"))
     rules = {
@@ -69,7 +75,11 @@ def catalogue_table() -> dict:
         cards.append(
             TierCard(
                 tier=tier,
-                price_with_vat=tier.price_per_year + vat_of(tier.price_per_year),
+                price=prices.tier(tier.code).price_per_year,
+                price_with_vat=(
+                    prices.tier(tier.code).price_per_year
+                    + vat_of(prices.tier(tier.code).price_per_year)
+                ),
                 mailbox_gb=included(tier, quota=AddOn.Quota.MAILBOX),
                 archive_gb=included(tier, quota=AddOn.Quota.ARCHIVE),
                 users=included(tier, unit=AddOn.Unit.USER),
@@ -77,7 +87,11 @@ def catalogue_table() -> dict:
             )
         )
     rows = [
-        AddOnRow(addon=a, per_tier=[_cell(rules.get((t.id, a.id)), a) for t in tiers])
+        AddOnRow(
+            addon=a,
+            price=prices.addon(a.code).price_per_year,
+            per_tier=[_cell(rules.get((t.id, a.id)), a) for t in tiers],
+        )
         for a in addons
     ]
     return {"cards": cards, "tiers": tiers, "addon_rows": rows, "features": INCLUDED_FEATURES}

@@ -31,7 +31,10 @@ from billing.views.common import (
 def catalogue(request):
     """The three tiers side by side, the features every tier has, and the paid add-ons."""
     body = cached_fragment(
-        "page", lambda: render_to_string("billing/_catalogue_body.html", catalogue_table())
+        "page",
+        lambda: render_to_string(
+            "billing/_catalogue_body.html", catalogue_table(current_catalogue())
+        ),
     )
     return render(request, "billing/catalogue.html", {"body": mark_safe(body)})  # noqa: S308
 
