@@ -82,6 +82,41 @@ def row(catalogue: Catalogue, mailbox: Mailbox, today: date) -> MailboxRow:
     )
 
 
+@dataclass(frozen=True)
+class AddOnRow:
+    """One line of a mailbox's services: included by the tier, bought, and what is next."""
+
+    name: str
+    included: int
+    bought: int
+    sold: bool
+    max_quantity: int
+    next_quantity: int | None
+
+
+def addon_rows(catalogue: Catalogue, mailbox: Mailbox, holdings: dict[str, int]) -> list[AddOnRow]:
+    """Every add-on the tier includes, sells, or the mailbox holds (prefetched add-ons)."""
+    scheduled = {
+        a.addon.code: a.next_quantity for a in mailbox.addons.all() if a.next_quantity is not None
+    }
+    rows = []
+    for code in catalogue.ordered(catalogue.addons):
+        rule = catalogue.rule(mailbox.tier.code, code)
+        bought = holdings.get(code, 0)
+        if rule.included_quantity or bought or rule.sold:
+            rows.append(
+                AddOnRow(
+                    name=catalogue.addon(code).name,
+                    included=rule.included_quantity,
+                    bought=bought,
+                    sold=rule.sold,
+                    max_quantity=rule.max_quantity,
+                    next_quantity=scheduled.get(code),
+                )
+            )
+    return rows
+
+
 def customer_mailboxes(customer: Customer) -> QuerySet[Mailbox]:
     return (
         Mailbox.objects.filter(customer=customer)

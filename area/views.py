@@ -31,7 +31,14 @@ from area.forms import (
     RenewalForm,
     UpgradeForm,
 )
-from area.selectors import Filters, customer_mailboxes, dashboard_lists, dashboard_version, row
+from area.selectors import (
+    Filters,
+    addon_rows,
+    customer_mailboxes,
+    dashboard_lists,
+    dashboard_version,
+    row,
+)
 from billing.catalogue_cache import cached_fragment, current_catalogue
 from billing.models import InvoiceKind, ItemKind, Order, PaymentMethod
 from billing.pricing import PricingError, quota_gb, quote_upgrade
@@ -143,29 +150,7 @@ def mailbox_detail(request, pk: int):
     today = timezone.localdate()
     catalogue = current_catalogue(today)
     info = row(catalogue, mailbox, today)
-    tier_code = mailbox.tier.code
-    addons = []
-    for code in catalogue.ordered(catalogue.addons):
-        rule = catalogue.rule(tier_code, code)
-        bought = info.holdings.get(code, 0)
-        if rule.included_quantity or bought or rule.sold:
-            addons.append(
-                {
-                    "addon": catalogue.addon(code),
-                    "included": rule.included_quantity,
-                    "bought": bought,
-                    "sold": rule.sold,
-                    "max": rule.max_quantity,
-                    "next": next(
-                        (
-                            a.next_quantity
-                            for a in mailbox.addons.all()
-                            if a.addon.code == code and a.next_quantity is not None
-                        ),
-                        None,
-                    ),
-                }
-            )
+    addons = addon_rows(catalogue, mailbox, info.holdings)
     events = Paginator(
         mailbox.events.select_related("actor").order_by("-created_at", "-id"), 20
     ).get_page(request.GET.get("eventi", 1))

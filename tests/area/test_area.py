@@ -428,3 +428,23 @@ def test_a_mailbox_credential_session_sees_one_mailbox_and_may_only_renew_it(
     order = Order.objects.get()
     assert redirect["Location"] == f"/ordini/{order.number}/"
     assert client.get(redirect["Location"]).status_code == 200
+
+
+def test_the_mailbox_page_lists_included_bought_and_scheduled_addons(alice, make_mailbox):
+    from area.selectors import addon_rows
+    from billing.catalogue_cache import current_catalogue
+    from mailboxes.selectors import mailbox_holdings
+
+    mailbox = make_mailbox(address="righe@pec.it", extras={"CONSERVAZIONE": 5})
+    item = mailbox.addons.get()
+    item.next_quantity = 2
+    item.save()
+    rows = {r.name: r for r in addon_rows(current_catalogue(), mailbox, mailbox_holdings(mailbox))}
+    assert (rows["Conservazione PEC"].bought, rows["Conservazione PEC"].next_quantity) == (5, 2)
+    assert (
+        rows["Spazio aggiuntivo Archivio di sicurezza"].included,
+        rows["Avviso SMS di ricezione"].sold,
+    ) == (3, False)
+    assert "Utenti aggiuntivi Multiutente" in rows  # Pro includes 1 user, not sold
+    page = logged(alice).get(f"/area-clienti/caselle/{mailbox.pk}/").content.decode()
+    assert "dal prossimo rinnovo: 2" in page
