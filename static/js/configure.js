@@ -67,4 +67,14 @@
     if (event.target.name === "domain") checkAddress();
     if (event.target.name !== "local_part") updatePrice();
   });
+  // Values typed before this script ran, or restored by the browser on "back", are shown too.
+  const changed = (input) =>
+    input.type === "radio" || input.type === "checkbox"
+      ? input.checked !== input.defaultChecked
+      : input.tagName === "SELECT"
+        ? Array.from(input.options).some((o) => o.selected !== o.defaultSelected)
+        : input.value !== input.defaultValue;
+  const fields = Array.from(form.elements).filter((el) => el.name && el.type !== "hidden");
+  if (fields.some((el) => el.name !== "local_part" && changed(el))) updatePrice();
+  if (form.elements.local_part.value.trim()) checkAddress();
 })();
