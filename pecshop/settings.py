@@ -117,7 +117,14 @@ if REDIS_URL:
     # Sessions read from Redis, written through to the database (nothing lost on a restart).
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Files under VAR_DIR: shared by the web server and the Celery worker on this machine, so
+    # a change made by a job (an activation, an expiry) reaches the pages at once.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    }
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -1,3 +1,4 @@
+import tempfile
 from decimal import Decimal
 
 import pytest
@@ -5,6 +6,16 @@ import pytest
 from billing.pricing import AddOnInfo, Catalogue, Rule, TierInfo
 
 D = Decimal
+
+
+def pytest_configure(config):
+    """Without Redis the shop caches in files under VAR_DIR, shared with a running server:
+    a test run gets a folder of its own, so neither clears the other's cache."""
+    from django.conf import settings
+
+    default = settings.CACHES["default"]
+    if default["BACKEND"].endswith("FileBasedCache"):
+        default["LOCATION"] = tempfile.mkdtemp(prefix="pecshop-test-cache-")
 
 
 def domain_catalogue() -> Catalogue:
