@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class CustomersConfig(AppConfig):
     name = "customers"
     verbose_name = "Clienti"
+
+    def ready(self):
+        from customers import signals
+
+        signals.connect()
