@@ -6,3 +6,8 @@ class AreaConfig(AppConfig):
 
     name = "area"
     verbose_name = "Area Clienti"
+
+    def ready(self):
+        from area import signals
+
+        signals.connect()

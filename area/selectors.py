@@ -4,7 +4,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.core.paginator import Page, Paginator
-from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
 
 from billing.catalogue_cache import current_catalogue
@@ -176,18 +175,3 @@ def dashboard_lists(
         page.rows = [row(catalogue, m, today) for m in page.object_list]
         pages[name] = page
     return pages
-
-
-def dashboard_version(customer: Customer) -> str:
-    """Changes whenever a mailbox of the account or one of its add-ons changes (every
-    change moves an updated_at). Plain SQL: this runs on every dashboard request."""
-    mailbox, addon = Mailbox._meta.db_table, MailboxAddOn._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT COUNT(*), MAX(updated_at), MAX(holder_id), "  # noqa: S608 - table names
-            f"(SELECT MAX(a.updated_at) FROM {addon} a JOIN {mailbox} m ON m.id = a.mailbox_id "
-            f"WHERE m.customer_id = %s) FROM {mailbox} WHERE customer_id = %s",
-            [customer.pk, customer.pk],
-        )
-        count, mailbox_at, holder_id, addon_at = cursor.fetchone()
-    return f"{count}-{mailbox_at}-{addon_at}-{holder_id}-{customer.own_holder_id}"

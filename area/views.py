@@ -15,10 +15,9 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.views.decorators.http import require_POST
 
 from area.forms import (
@@ -36,15 +35,15 @@ from area.selectors import (
     addon_rows,
     customer_mailboxes,
     dashboard_lists,
-    dashboard_version,
     row,
 )
 from billing.catalogue_cache import cached_fragment, current_catalogue
 from billing.models import InvoiceKind, ItemKind, Order, PaymentMethod
 from billing.pricing import PricingError, quota_gb, quote_upgrade
+from billing.services.cart import cart_state, customer_cart_state_key
 from billing.services.items import ItemSpec, item_quote
 from billing.services.orders import OrderError, order_place
-from billing.views.common import current_customer
+from billing.views.common import current_customer, set_request_cart_state
 from customers.forms import HolderForm
 from customers.models import Customer
 from customers.services import holder_create
@@ -53,6 +52,7 @@ from mailboxes.models import Mailbox, MailboxStatus
 from mailboxes.selectors import mailbox_holdings
 from mailboxes.services import TransitionError, addon_schedule_reduction, mailbox_set_auto_renew
 from mailboxes.staff import mailbox_change_holder
+from pecshop.account_versions import account_version
 
 MAILBOX_SESSION_KEY = "area_mailbox_id"
 TOKEN_SALT = "area-purchase"
@@ -99,21 +99,66 @@ def _mailbox(request, pk: int, *, changes: bool = True) -> Mailbox:
 # --- dashboard and mailbox page ------------------------------------------------------------
 
 
+def _kept_page(request, customer, render_page) -> HttpResponse:
+    """The page `render_page()` renders, kept in this process's memory and served again until
+    anything it shows changes: the account (see pecshop.account_versions), the cart in the
+    header, the catalogue or the day. The key names the customer, so a kept page is served
+    only to the account it was rendered (and authorized) for, and the browser's CSRF secret,
+    since the page's forms carry a token good only with that browser's cookie. A page with
+    messages to show is never kept."""
+    csrf_secret = request.META.get("CSRF_COOKIE")
+    if (
+        not csrf_secret
+        or request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
+        or len(messages.get_messages(request))
+    ):
+        return render_page()
+    cart_key = customer_cart_state_key(customer.pk)
+    version, found = account_version(customer.pk, also=[cart_key])
+    cart = cart_state(customer=customer, cached=found.get(cart_key))
+    set_request_cart_state(request, cart)
+    key = ":".join(
+        [
+            "area-page",
+            str(customer.pk),
+            version,
+            f"{cart.version}-{cart.count}" if cart else "",
+            csrf_secret,
+            request.user.get_username(),
+            request.user.email,
+            get_language(),
+            request.get_full_path(),
+        ]
+    )
+
+    def render_content() -> bytes:
+        response = render_page()
+        if response.status_code != 200:  # noqa: PLR2004 - only a plain page is kept
+            raise _NotKept(response)
+        return response.content
+
+    try:
+        return HttpResponse(cached_fragment(key, render_content))
+    except _NotKept as not_kept:
+        return not_kept.response
+
+
+class _NotKept(Exception):
+    def __init__(self, response):
+        self.response = response
+
+
 @area_required
 def dashboard(request):
     only = _mailbox_only(request)
     if only:
         return redirect("area:mailbox", pk=only)
     customer = current_customer(request)
+    return _kept_page(request, customer, lambda: _dashboard_page(request, customer))
+
+
+def _dashboard_page(request, customer) -> HttpResponse:
     today = timezone.localdate()
-    # The rendered lists are kept until anything of the account's mailboxes changes (every
-    # change of a mailbox or an add-on moves its updated_at), the catalogue or the day.
-    key = f"area:{customer.pk}:{dashboard_version(customer)}:{request.GET.urlencode()}"
-    body = cached_fragment(key, lambda: _dashboard_body(request, customer, today))
-    return render(request, "area/dashboard.html", {"body": mark_safe(body)})  # noqa: S308
-
-
-def _dashboard_body(request, customer, today) -> str:
     filters = Filters(
         q=request.GET.get("q", "")[:100],
         status=request.GET.get("stato", "")
@@ -132,8 +177,9 @@ def _dashboard_body(request, customer, today) -> str:
         others_page=request.GET.get("pagina_altri", 1),
     )
     tiers = sorted(current_catalogue(today).tiers.values(), key=lambda t: t.rank)
-    return render_to_string(
-        "area/_dashboard_body.html",
+    return render(
+        request,
+        "area/dashboard.html",
         {
             "pages": pages,
             "filters": filters,
@@ -146,6 +192,13 @@ def _dashboard_body(request, customer, today) -> str:
 
 @area_required
 def mailbox_detail(request, pk: int):
+    customer = current_customer(request)
+    if customer is None:  # a mailbox-credential session: its own mailbox, rendered each time
+        return _mailbox_page(request, pk)
+    return _kept_page(request, customer, lambda: _mailbox_page(request, pk))
+
+
+def _mailbox_page(request, pk: int) -> HttpResponse:
     mailbox = _mailbox(request, pk, changes=False)
     today = timezone.localdate()
     catalogue = current_catalogue(today)

@@ -6,12 +6,14 @@ second process on loopback, for the same duration each, in one run:
 
 - /bench/minimal: a Django view that returns "ok" (the baseline),
 - / (the catalogue), /carrello/ with 3 mailboxes, /api/quote,
-- the Area Clienti dashboard with 50 mailboxes and a mailbox page, when they exist.
+- the Area Clienti dashboard with 50 mailboxes and a mailbox page, as a returning visitor
+  sees them (kept rendered) and, for information, rendered on every request.
 
 It prints requests per second, p50/p95/p99 latency, errors, and each page's ratio to the
 baseline, with the target of each, and exits non-zero when a target is missed.
 
     .venv/bin/python bench/web_load.py [--seconds 15] [--connections 16] [--workers 4]
+        [--only dashboard]
 """
 
 import argparse
@@ -36,6 +38,19 @@ PORT = int(os.environ.get("BENCH_PORT", "8055"))
 SECRET = "bench-" + "k3y" * 20
 
 WRK_SCRIPT = """
+-- With MISS set, every request asks a new query string: a page kept per URL is rendered
+-- each time (the cost of a first visit or of the visit after a change).
+local counter = 0
+request = function()
+  if os.getenv("MISS") then
+    counter = counter + 1
+    local path = wrk.path .. (wrk.path:find("?", 1, true) and "&" or "?") .. "r=" .. counter
+      .. "-" .. tostring(math.random(1, 1e9))
+    return wrk.format(nil, path)
+  end
+  return wrk.format()
+end
+
 done = function(summary, latency, requests)
   local errors = summary.errors.connect + summary.errors.read + summary.errors.write
                  + summary.errors.status + summary.errors.timeout
@@ -111,12 +126,19 @@ print(json.dumps({"cart_session": session.session_key,
 """
 
 
-def _wrk(url: str, seconds: int, connections: int, cookie: str | None, script: str) -> dict:
+def _wrk(
+    url: str, seconds: int, connections: int, cookie: str | None, script: str, miss: bool = False
+) -> dict:
     threads = str(min(2, connections))
     command = ["wrk", "-t", threads, "-c", str(connections), "-d", f"{seconds}s", "-s", script, url]
     if cookie:
         command[1:1] = ["-H", f"Cookie: {cookie}"]
-    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    env = (
+        {**os.environ, "MISS": "1"}
+        if miss
+        else {k: v for k, v in os.environ.items() if k != "MISS"}
+    )
+    output = subprocess.run(command, capture_output=True, text=True, check=True, env=env).stdout
     match = re.search(r"RESULT (\d+) ([\d.]+) ([\d.]+) ([\d.]+) ([\d.]+) (\d+)", output)
     requests, duration, p50, p95, p99, errors = match.groups()
     return {
@@ -133,6 +155,11 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
+    parser.add_argument(
+        "--only",
+        default="",
+        help="measure only the pages whose label contains this text (the baseline always runs)",
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         print("wrk is not installed: apt-get install wrk", file=sys.stderr)
@@ -179,37 +206,39 @@ def main() -> int:
             except OSError:
                 time.sleep(0.2)
         quote = "/api/quote?tier=pro&expires=2027-05-25&today=2026-11-25&add=CONSERVAZIONE=5&renew_years=1"
+        area = f"sessionid={area_session}; csrftoken={'c' * 32}"
+        mailbox_page = f"/area-clienti/caselle/{ids['mailbox']}/"
+        # (label, path, cookie, target, miss): a returning browser sends its session and its
+        # CSRF cookie; `miss` pages ask a new query string each time, so nothing kept is
+        # served (shown for information, no target).
         pages = [
-            ("minimal view", "/bench/minimal", None, None),
-            ("catalogue", "/", None, 0.5),
-            # A returning browser: its session and its CSRF cookie.
+            ("minimal view", "/bench/minimal", None, None, False),
+            ("catalogue", "/", None, 0.5, False),
             (
                 "cart, 3 mailboxes",
                 "/carrello/",
                 f"sessionid={cart_session}; csrftoken={'c' * 32}",
                 0.35,
+                False,
             ),
-            ("/api/quote", quote, None, 0.5),
-            (
-                "dashboard, 50 mailboxes",
-                "/area-clienti/",
-                f"sessionid={area_session}; csrftoken={'c' * 32}",
-                0.3,
-            ),
-            (
-                "mailbox page",
-                f"/area-clienti/caselle/{ids['mailbox']}/",
-                f"sessionid={area_session}; csrftoken={'c' * 32}",
-                0.3,
-            ),
+            ("/api/quote", quote, None, 0.5, False),
+            ("dashboard, 50 mailboxes", "/area-clienti/", area, 0.3, False),
+            ("mailbox page", mailbox_page, area, 0.3, False),
+            ("dashboard, rendered", "/area-clienti/", area, None, True),
+            ("mailbox page, rendered", mailbox_page, area, None, True),
         ]
+        pages = [p for p in pages if p[1] == "/bench/minimal" or args.only in p[0]]
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
             script.write(WRK_SCRIPT)
-        for _, path, cookie, _ in pages:  # warm every worker's caches
-            _wrk(base + path, 2, args.connections, cookie, script.name)
+        for _, path, cookie, _, miss in pages:  # warm every worker's caches
+            _wrk(base + path, 2, args.connections, cookie, script.name, miss)
         results = [
-            (label, _wrk(base + path, args.seconds, args.connections, cookie, script.name), target)
-            for label, path, cookie, target in pages
+            (
+                label,
+                _wrk(base + path, args.seconds, args.connections, cookie, script.name, miss),
+                target,
+            )
+            for label, path, cookie, target, miss in pages
         ]
     finally:
         if server is not None:

@@ -8,7 +8,9 @@ next day on. Orders are always priced from the database, never from this cache.
 
 import time
 import uuid
+from collections.abc import Callable
 from datetime import date
+from typing import TypeVar
 
 from django.core.cache import cache
 from django.utils import timezone
@@ -16,13 +18,14 @@ from django.utils import timezone
 from billing.catalogue import load_catalogue
 from billing.pricing import Catalogue
 
+T = TypeVar("T")
 VERSION_KEY = "catalogue:version"
 # How long a process trusts the version it last read from the shared cache: a catalogue
 # change reaches every process within this many seconds, without a cache round trip on
 # every request.
 VERSION_TTL = 2.0
 _snapshots: dict[tuple[str, date], Catalogue] = {}
-_fragments: dict[str, str] = {}
+_fragments: dict[str, object] = {}
 _version: tuple[float, str] | None = None
 
 
@@ -65,7 +68,7 @@ def current_catalogue(on: date | None = None) -> Catalogue:
     return snapshot
 
 
-def cached_fragment(name: str, render) -> str:
+def cached_fragment(name: str, render: Callable[[], T]) -> T:
     """`render()` once per catalogue version and day in each process, then from memory.
 
     `name` must say everything else the HTML depends on (e.g. a cart's id and version).

@@ -54,6 +54,7 @@ from mailboxes.services import (
     mailbox_transition,
 )
 from mailboxes.terms import GRACE_DAYS, grace_ends_on
+from pecshop.account_versions import all_accounts_changed
 
 logger = logging.getLogger(__name__)
 
@@ -180,6 +181,8 @@ def _move_batch(*, where: str, params: list, to_status: str, today: date, reason
     mailbox = _table(Mailbox)
     now = _now()
     date_column = {MailboxStatus.EXPIRED: "expired_on", MailboxStatus.CANCELLED: "cancelled_on"}
+    # Plain SQL sends no signals: every account's kept Area Clienti pages go.
+    all_accounts_changed()
     with connection.cursor() as cursor:
         # Events first: they read the statuses being left, in the same transaction.
         cursor.execute(
@@ -360,6 +363,7 @@ def apply_term_changes(*, today: date, batch_size: int = BATCH_SIZE) -> dict[str
         params = [_day(today), *live, after, last]
         chosen = f"SELECT id FROM {mailbox} WHERE {where}"
         now = _now()
+        all_accounts_changed()  # plain SQL below, no signals
         with connection.cursor() as cursor:
             cursor.execute(
                 f"INSERT INTO {event} {columns} SELECT m.id, NULL, %s, '', '', "

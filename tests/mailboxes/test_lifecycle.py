@@ -2,6 +2,7 @@
 disdetta; each idempotent and safe to kill between batches."""
 
 from datetime import date, timedelta
+from functools import partial
 from unittest import mock
 
 import pytest
@@ -245,7 +246,9 @@ def test_a_disdetta_now_cancels_the_mailbox_and_its_addons_at_once(
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         mailbox_cancel(mailbox=mailbox, today=date(2026, 12, 1), at_expiry=False, actor=alice.user)
 
-    assert len(callbacks) == 1  # the cascade task, which finds nothing left to do
+    # The cascade task, which finds nothing left to do (the others drop cached page versions).
+    tasks = [c for c in callbacks if not isinstance(c, partial)]
+    assert len(tasks) == 1
     assert statuses(mailbox) == (
         "cancelled",
         [("CONSERVAZIONE", "cancelled"), ("SPAZIO", "cancelled")],
