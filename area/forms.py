@@ -4,8 +4,7 @@ pricing engine checks; they never carry a price."""
 from django import forms
 from django.contrib.auth.hashers import check_password
 
-from billing.forms import YEAR_CHOICES
-from billing.models import PaymentMethod
+from billing.forms import YEAR_CHOICES, payment_method_field
 from billing.pricing import Catalogue
 from mailboxes.models import Mailbox, MailboxStatus
 
@@ -134,16 +133,7 @@ class RenewalForm(forms.Form):
 
 
 class PaymentChoiceForm(forms.Form):
-    payment_method = forms.ChoiceField(
-        label="Metodo di pagamento",
-        choices=[
-            (PaymentMethod.CARD, "Carta di credito"),
-            (PaymentMethod.PAYPAL, "PayPal"),
-            (PaymentMethod.BANK_TRANSFER, "Bonifico bancario"),
-        ],
-        widget=forms.RadioSelect,
-        initial=PaymentMethod.CARD,
-    )
+    payment_method = payment_method_field()
     token = forms.CharField(widget=forms.HiddenInput)
 
 

@@ -139,17 +139,18 @@ class MailboxSetupForm(forms.Form):
         return cleaned
 
 
-class CheckoutForm(forms.Form):
-    payment_method = forms.ChoiceField(
+def payment_method_field() -> forms.ChoiceField:
+    """The choice of how to pay, the same at checkout and in the Area Clienti."""
+    return forms.ChoiceField(
         label="Metodo di pagamento",
-        choices=[
-            (PaymentMethod.CARD, "Carta di credito"),
-            (PaymentMethod.PAYPAL, "PayPal"),
-            (PaymentMethod.BANK_TRANSFER, "Bonifico bancario"),
-        ],
+        choices=[(value, label[0].upper() + label[1:]) for value, label in PaymentMethod.choices],
         widget=forms.RadioSelect,
         initial=PaymentMethod.CARD,
     )
+
+
+class CheckoutForm(forms.Form):
+    payment_method = payment_method_field()
     accept_terms = forms.BooleanField(
         label="Accetto le condizioni di contratto",
         error_messages={"required": "Per procedere accetta le condizioni di contratto."},
