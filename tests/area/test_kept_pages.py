@@ -27,18 +27,6 @@ TODAY = date(2026, 11, 25)
 EXPIRY = date(2027, 5, 25)
 
 
-@pytest.fixture(autouse=True)
-def _today(monkeypatch):
-    from django.utils import timezone
-
-    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: TODAY)
-
-
-@pytest.fixture
-def studio(make_mailbox):
-    return make_mailbox(address="studio@pec.it", tier="pro", activated_on=date(2026, 5, 25))
-
-
 def browser(customer) -> Client:
     """A logged-in browser that has its CSRF cookie (from a first page)."""
     client = Client()
