@@ -131,21 +131,8 @@ def _kept_page(request, customer, render_page) -> HttpResponse:
         ]
     )
 
-    def render_content() -> bytes:
-        response = render_page()
-        if response.status_code != 200:  # noqa: PLR2004 - only a plain page is kept
-            raise _NotKept(response)
-        return response.content
-
-    try:
-        return HttpResponse(cached_fragment(key, render_content))
-    except _NotKept as not_kept:
-        return not_kept.response
-
-
-class _NotKept(Exception):
-    def __init__(self, response):
-        self.response = response
+    # The pages kept here render a 200 or raise Http404 (nothing is kept then).
+    return HttpResponse(cached_fragment(key, lambda: render_page().content))
 
 
 @area_required

@@ -8,6 +8,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
 
+from pecshop.cache import forget
+
 USER_CACHE_TIMEOUT = 300
 
 
@@ -16,7 +18,8 @@ def user_cache_key(user_id) -> str:
 
 
 def forget_cached_user(user_id) -> None:
-    cache.delete(user_cache_key(user_id))
+    """Now and when the transaction commits (see `pecshop.cache.forget`)."""
+    forget(user_cache_key(user_id))
 
 
 class CustomerBackend(ModelBackend):

@@ -1,26 +1,18 @@
 """Drops the cached user (see `customers.backends`) whenever it or its customer changes."""
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
 from customers.backends import forget_cached_user
 from customers.models import Customer
 
 
-def _forget(user_id) -> None:
-    # Now, and again once the transaction commits: a request that read the old row in
-    # between must not leave it in the cache.
-    forget_cached_user(user_id)
-    transaction.on_commit(lambda: forget_cached_user(user_id))
-
-
 def _user_changed(sender, instance, **kwargs):
-    _forget(instance.pk)
+    forget_cached_user(instance.pk)
 
 
 def _customer_changed(sender, instance, **kwargs):
-    _forget(instance.user_id)
+    forget_cached_user(instance.user_id)
 
 
 def connect() -> None:

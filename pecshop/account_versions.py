@@ -18,10 +18,10 @@ says nothing (a manual UPDATE in a database shell) can go unseen.
 
 import uuid
 from collections.abc import Sequence
-from functools import partial
 
 from django.core.cache import cache
-from django.db import transaction
+
+from pecshop.cache import forget
 
 GENERATION_KEY = "accounts:generation"
 TOKEN_TIMEOUT = 300
@@ -31,18 +31,13 @@ def _account_key(customer_id: int) -> str:
     return f"account:{customer_id}:version"
 
 
-def _drop(key: str) -> None:
-    cache.delete(key)
-    transaction.on_commit(partial(cache.delete, key))
-
-
 def account_changed(customer_id: int | None) -> None:
     if customer_id is not None:
-        _drop(_account_key(customer_id))
+        forget(_account_key(customer_id))
 
 
 def all_accounts_changed() -> None:
-    _drop(GENERATION_KEY)
+    forget(GENERATION_KEY)
 
 
 def account_version(customer_id: int, *, also: Sequence[str] = ()) -> tuple[str, dict]:

@@ -17,6 +17,7 @@ from billing.services.orders import OrderError, order_place
 from customers.models import Customer
 from mailboxes.models import Mailbox
 from mailboxes.selectors import address_unavailable_reason
+from pecshop.cache import forget
 
 
 class CartError(OrderError):
@@ -59,10 +60,7 @@ def _state_keys(*, customer_id: int | None = None, session_key: str | None = Non
 
 
 def _forget_state(cart: Cart) -> None:
-    keys = _state_keys(customer_id=cart.customer_id, session_key=cart.session_key)
-    cache.delete_many(keys)
-    # Also after commit: a reader may have cached the old state in between.
-    transaction.on_commit(lambda: cache.delete_many(keys))
+    forget(*_state_keys(customer_id=cart.customer_id, session_key=cart.session_key))
 
 
 def customer_cart_state_key(customer_id: int) -> str:
