@@ -1,6 +1,6 @@
 from django.urls import path
 
-from area import views
+from area import holder_views, views
 
 app_name = "area"
 
@@ -13,5 +13,9 @@ urlpatterns = [
     path("caselle/<int:pk>/disdetta/", views.mailbox_cancel_view, name="cancel"),
     path("caselle/<int:pk>/titolare/", views.mailbox_holder, name="holder"),
     path("caselle/<int:pk>/<slug:action>/", views.mailbox_action, name="action"),
+    path("titolari/", holder_views.holder_list, name="holders"),
+    path("titolari/nuovo/", holder_views.holder_new, name="holder_new"),
+    path("titolari/<int:pk>/", holder_views.holder_edit, name="holder_edit"),
+    path("titolari/<int:pk>/elimina/", holder_views.holder_remove, name="holder_delete"),
     path("fatture/<int:pk>.<str:fmt>", views.invoice_download, name="invoice"),
 ]

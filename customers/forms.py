@@ -5,7 +5,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 
 from customers import fiscal
-from customers.models import HOLDER_FIELDS, Holder, HolderKind
+from customers.models import HOLDER_FIELDS, HOLDER_IDENTITY_FIELDS, Holder, HolderKind
 
 
 class EmailLoginForm(AuthenticationForm):
@@ -113,3 +113,24 @@ class HolderForm(forms.ModelForm):
 
     def holder_fields(self) -> dict:
         return {name: self.cleaned_data.get(name, "") for name in self.Meta.fields}
+
+
+class HolderProfileForm(HolderForm):
+    """A saved holder profile in the Area Clienti. `locked` (the holder has mailboxes)
+    shows who the holder is without letting it change; `offer_own` asks whether a new
+    profile is the account's own."""
+
+    own = forms.BooleanField(
+        label="Sono i dati del titolare dell'account (i miei o della mia azienda)",
+        required=False,
+    )
+
+    def __init__(self, *args, locked: bool = False, offer_own: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.locked = locked
+        if not offer_own:
+            del self.fields["own"]
+        if locked:
+            for name in HOLDER_IDENTITY_FIELDS:
+                self.fields[name].disabled = True
+                self.fields[name].help_text = ""

@@ -33,6 +33,19 @@ HOLDER_FIELDS = [
 ]
 
 
+# Who a holder is. Once a mailbox has this holder these stay as they are: a mailbox that
+# goes to someone else changes holder (mailboxes.staff.mailbox_change_holder), and a
+# cancelled address may be bought again only by the same codice fiscale / partita IVA.
+HOLDER_IDENTITY_FIELDS = (
+    "kind",
+    "first_name",
+    "last_name",
+    "company_name",
+    "vat_number",
+    "fiscal_code",
+)
+
+
 class Holder(models.Model):
     """The legal owner of a mailbox: a person (codice fiscale) or a company (partita IVA)."""
 
