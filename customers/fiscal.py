@@ -11,15 +11,15 @@ def normalize(value: str | None) -> str:
     return (value or "").replace(" ", "").replace("-", "").strip().upper()
 
 
-def _error(value: str, module, what: str, lengths: str) -> str | None:
+def _error(value: str, module, what: str, lengths: str, invalid: str = "non valido") -> str | None:
     try:
         module.validate(value)
     except InvalidChecksum:
-        return f"{what} non valido: il carattere di controllo non torna."
+        return f"{what} {invalid}: il carattere di controllo non torna."
     except InvalidLength:
-        return f"{what} non valido: deve avere {lengths}."
+        return f"{what} {invalid}: deve avere {lengths}."
     except (InvalidFormat, InvalidComponent):
-        return f"{what} non valido: controlla lettere e cifre."
+        return f"{what} {invalid}: controlla lettere e cifre."
     return None
 
 
@@ -44,7 +44,7 @@ def vat_number_error(value: str) -> str | None:
     value = normalize(value)
     if not value:
         return "Indica la partita IVA."
-    return _error(value, iva, "Partita IVA", "11 cifre")
+    return _error(value, iva, "Partita IVA", "11 cifre", invalid="non valida")
 
 
 def normalize_codes(data: dict) -> dict:

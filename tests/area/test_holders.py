@@ -63,7 +63,9 @@ def test_a_new_holder_is_validated_by_its_check_digits(alice):
     data = {**COMPANY, "vat_number": "00743110158"}
     response = logged(alice).post("/area-clienti/titolari/nuovo/", data)
     assert response.status_code == 200
-    assert "Partita IVA" in response.content.decode()
+    assert "Partita IVA non valida: il carattere di controllo non torna." in (
+        response.content.decode()
+    )
     assert not alice.holders.filter(company_name="Bianchi S.r.l.").exists()
     response = logged(alice).post("/area-clienti/titolari/nuovo/", COMPANY)
     assert response.status_code == 302

@@ -86,3 +86,35 @@ def test_renewing_with_5_gb_added_costs_66_98(demo, live_server, shoot):
     assert str(Order.objects.get().total) == "66.98"
     assert mailbox.expires_on == add_years(mailbox.activated_on, 2)  # a year after the old expiry
     shoot(flow, "05-pagato")
+
+
+def test_saving_a_client_company_and_correcting_its_address(demo, live_server, shoot):
+    page, flow = demo, "area-titolari"
+    login(page, live_server)
+    page.get_by_role("link", name="Titolari").click()
+    page.wait_for_url("**/area-clienti/titolari/")
+    shoot(flow, "01-titolari")
+    page.get_by_role("link", name="Aggiungi un titolare").click()
+    page.check("text=azienda o professionista con partita IVA")
+    page.fill("#id_company_name", "Verdi Costruzioni S.r.l.")
+    page.fill("#id_vat_number", "00743110158")  # a wrong check digit
+    page.fill("#id_fiscal_code", "00743110157")
+    page.fill("#id_legal_representative", "Anna Verdi")
+    page.fill("#id_street", "Via Garibaldi 3")
+    page.fill("#id_postal_code", "10122")
+    page.fill("#id_city", "Torino")
+    page.fill("#id_province", "to")
+    page.fill("#id_email", "amministrazione@verdi.example")
+    page.get_by_role("button", name="Salva").click()
+    assert "Partita IVA" in page.inner_text(".error-summary")
+    shoot(flow, "02-partita-iva-errata")
+    page.fill("#id_vat_number", "00743110157")
+    page.get_by_role("button", name="Salva").click()
+    page.wait_for_url("**/area-clienti/titolari/")
+    assert "Verdi Costruzioni S.r.l." in page.inner_text("main")
+    page.get_by_role("link", name="Modifica Verdi Costruzioni S.r.l.").click()
+    page.fill("#id_street", "Corso Francia 8")
+    page.get_by_role("button", name="Salva").click()
+    page.wait_for_url("**/area-clienti/titolari/")
+    assert "Corso Francia 8, 10122 Torino (TO)" in page.inner_text("main")
+    shoot(flow, "03-salvato")
