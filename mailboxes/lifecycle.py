@@ -54,7 +54,7 @@ from mailboxes.services import (
     mailbox_transition,
 )
 from mailboxes.terms import GRACE_DAYS, grace_ends_on
-from pecshop.account_versions import all_accounts_changed
+from pecshop.account_versions import account_changed, all_accounts_changed
 
 logger = logging.getLogger(__name__)
 
@@ -277,13 +277,16 @@ def mailbox_cascade(*, mailbox_id: int, reason: str = "allineamento alla casella
         ):
             return 0
         with connection.cursor() as cursor:
-            return _cascade_addons(
+            moved = _cascade_addons(
                 cursor,
                 mailboxes_sql=f"SELECT id FROM {_table(Mailbox)} WHERE id = %s",
                 params=[mailbox.pk],
                 to_status=mailbox.status,
                 reason=reason,
             )
+        if moved:
+            account_changed(mailbox.customer_id)  # plain SQL above, no signals
+        return moved
 
 
 def mailbox_cancel(

@@ -110,6 +110,24 @@ def test_changes_made_by_the_set_based_jobs_in_plain_sql_are_shown(alice, studio
     assert reads > 0 and "status-expired" in html
 
 
+def test_add_ons_brought_in_line_by_the_cascade_task_are_shown(alice, studio, addons):
+    from mailboxes.lifecycle import mailbox_cascade
+    from mailboxes.models import MailboxStatus
+
+    addon_attach(mailbox=studio, addon=addons["CONSERVAZIONE"], quantity=5)
+    client = browser(alice)
+    # A change that sent no signal (a bulk update by staff) leaves the add-on behind...
+    Mailbox.objects.filter(pk=studio.pk).update(status=MailboxStatus.CANCELLED)
+    account_versions.account_changed(alice.pk)
+    mailbox_reads(client, page_url(studio))
+    before = account_versions.account_version(alice.pk)[0]
+    assert mailbox_reads(client, page_url(studio))[1] == 0  # kept
+    # ...and the cascade, in plain SQL, moves the page on when it brings it in line.
+    assert mailbox_cascade(mailbox_id=studio.pk) == 1
+    assert account_versions.account_version(alice.pk)[0] != before
+    assert mailbox_reads(client, page_url(studio))[1] > 0
+
+
 def test_an_order_and_the_cart_in_the_header_are_shown(alice, studio, order_for):
     client = browser(alice)
     url = page_url(studio)
