@@ -38,7 +38,7 @@ from area.selectors import (
     row,
 )
 from billing.catalogue_cache import cached_fragment, current_catalogue
-from billing.models import InvoiceKind, ItemKind, Order, PaymentMethod
+from billing.models import Invoice, InvoiceKind, ItemKind, Order, PaymentMethod
 from billing.pricing import PricingError, quota_gb, quote_upgrade
 from billing.services.cart import cart_state, customer_cart_state_key
 from billing.services.items import ItemSpec, item_quote
@@ -82,6 +82,11 @@ def _mailbox_only(request) -> int | None:
     if current_customer(request) is not None:
         return None
     return request.session.get(MAILBOX_SESSION_KEY)
+
+
+def _session_orders(request) -> list[str]:
+    """The numbers of the orders placed in a mailbox-credential session."""
+    return request.session.get("area_orders", [])
 
 
 def _mailbox(request, pk: int, *, changes: bool = True) -> Mailbox:
@@ -194,11 +199,10 @@ def _mailbox_page(request, pk: int) -> HttpResponse:
     events = Paginator(
         mailbox.events.select_related("actor").order_by("-created_at", "-id"), 20
     ).get_page(request.GET.get("eventi", 1))
-    orders = list(
-        Order.objects.filter(items__mailbox=mailbox, customer_id=mailbox.customer_id)
-        .distinct()
-        .order_by("-created_at")[:20]
-    )
+    orders = Order.objects.filter(items__mailbox=mailbox, customer_id=mailbox.customer_id)
+    if _mailbox_only(request):  # the account's orders stay the account's
+        orders = orders.filter(number__in=_session_orders(request))
+    orders = list(orders.distinct().order_by("-created_at")[:20])
     invoices = list(
         mailbox.customer.invoices.filter(order__in=[o.pk for o in orders]).order_by(
             "-issued_on", "-number"
@@ -523,9 +527,11 @@ def invoice_download(request, pk: int, fmt: str):
     from billing.documents import document_from_invoice, invoice_fatturapa_xml, invoice_pdf
 
     customer = current_customer(request)
-    if customer is None:
-        raise Http404
-    invoice = get_object_or_404(customer.invoices.select_related("order"), pk=pk)
+    if customer is not None:
+        invoices = customer.invoices.all()
+    else:  # a mailbox-credential session: the documents of the orders it placed
+        invoices = Invoice.objects.filter(order__number__in=_session_orders(request))
+    invoice = get_object_or_404(invoices.select_related("order"), pk=pk)
     document = document_from_invoice(invoice)
     name = f"{'fattura' if invoice.kind == InvoiceKind.INVOICE else 'nota-di-credito'}-{invoice.year}-{invoice.number}"
     if fmt == "pdf":

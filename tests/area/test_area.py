@@ -419,6 +419,40 @@ def test_a_mailbox_credential_session_sees_one_mailbox_and_may_only_renew_it(
     assert client.get(redirect["Location"]).status_code == 200
 
 
+def test_a_mailbox_credential_session_gets_the_invoice_of_its_renewal_only(
+    alice, studio, order_for, pay
+):
+    from billing.services.items import ItemSpec
+
+    account_order = order_for(ItemSpec("addon", {"add": {"CONSERVAZIONE": 5}}, studio.pk))
+    pay(account_order)
+    account_invoice = Invoice.objects.get(order=account_order)
+    Mailbox.objects.filter(pk=studio.pk).update(password=make_password("Casella-Segreta-1"))
+    client = Client()
+    client.post(
+        "/area-clienti/accedi-casella/",
+        {"address": "studio@pec.it", "password": "Casella-Segreta-1"},
+    )
+    page = client.get(f"/area-clienti/caselle/{studio.pk}/").content.decode()
+    # The account's orders and invoices stay the account's (the history names the order).
+    assert f"/ordini/{account_order.number}/" not in page
+    assert client.get(f"/area-clienti/fatture/{account_invoice.pk}.pdf").status_code == 404
+
+    response = client.post(f"/area-clienti/caselle/{studio.pk}/rinnova/", {"years": "1"})
+    confirm(client, studio, "rinnova", response)
+    renewal = Order.objects.exclude(pk=account_order.pk).get()
+    pay(renewal)
+    invoice = Invoice.objects.get(order=renewal)
+    done = client.get(f"/ordini/{renewal.number}/").content.decode()
+    assert f"/area-clienti/fatture/{invoice.pk}.pdf" in done
+    page = client.get(f"/area-clienti/caselle/{studio.pk}/").content.decode()
+    assert f"/ordini/{renewal.number}/" in page
+    assert f"/area-clienti/fatture/{invoice.pk}.xml" in page
+    pdf = client.get(f"/area-clienti/fatture/{invoice.pk}.pdf")
+    assert pdf.status_code == 200 and pdf.content[:4] == b"%PDF"
+    assert client.get(f"/area-clienti/fatture/{account_invoice.pk}.xml").status_code == 404
+
+
 def test_the_mailbox_page_lists_included_bought_and_scheduled_addons(alice, make_mailbox):
     from area.selectors import addon_rows
     from billing.catalogue_cache import current_catalogue
