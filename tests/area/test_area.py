@@ -289,6 +289,41 @@ def test_multiutente_on_pro_explains_and_offers_the_upgrade(alice, studio):
     assert "Passa a Premium" in page and "€ 9,15" in page  # (39.90 - 24.90) x 6/12 + IVA
 
 
+def test_upgrade_now_credits_the_sms_the_new_tier_includes(alice, make_mailbox, pay):
+    standard = make_mailbox(address="base@pec.it", tier="standard", extras={"SMS": 1})
+    client = logged(alice)
+    response = preview(client, standard, "upgrade", {"to_tier": "pro"})
+    quote = response.context["quote"]
+    # Rateo of 6 months: (24.90 - 9.90) x 6/12 = 7.50, SMS credited 4.00 x 6/12 = -2.00.
+    assert [line.net for line in quote.lines] == [D("7.50"), D("-2.00")]
+    assert (quote.months, quote.net, quote.vat, quote.total) == (
+        6,
+        D("5.50"),
+        D("1.21"),
+        D("6.71"),
+    )
+    assert "€ 6,71" in response.content.decode()
+    confirm(client, standard, "upgrade", response)
+    pay(Order.objects.get())
+    standard.refresh_from_db()
+    assert standard.tier.code == "pro" and str(standard.expires_on) == "2027-05-25"
+    sms = standard.addons.get(addon__code="SMS")
+    assert sms.status != "active"
+
+
+def test_multiutente_on_premium_adds_users_by_the_rateo(alice, make_mailbox, pay):
+    premium = make_mailbox(address="team@pec.it", tier="premium")
+    client = logged(alice)
+    response = preview(client, premium, "multiutente", {"addon": "MULTIUTENTE", "quantity": "4"})
+    quote = response.context["quote"]
+    assert (quote.months, quote.net, quote.total) == (6, D("12.00"), D("14.64"))
+    confirm(client, premium, "multiutente", response)
+    pay(Order.objects.get())
+    assert premium.addons.get(addon__code="MULTIUTENTE").quantity == 4
+    over = preview(client, premium, "multiutente", {"addon": "MULTIUTENTE", "quantity": "27"})
+    assert "quote" not in over.context and "30" in over.content.decode()
+
+
 def test_a_downgrade_during_the_term_is_not_offered(alice, studio):
     response = logged(alice).get(f"/area-clienti/caselle/{studio.pk}/upgrade/")
     assert [c[0] for c in response.context["form"].fields["to_tier"].choices] == ["premium"]
