@@ -7,7 +7,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Prefetch, Q, QuerySet
 
 from billing.catalogue_cache import current_catalogue
-from billing.pricing import QUOTA_LABELS, Catalogue, quota_gb
+from billing.pricing import QUOTA_LABELS, AddOnInfo, Catalogue, quota_gb
 from customers.models import Customer
 from mailboxes.models import AddOnStatus, Mailbox, MailboxAddOn, MailboxStatus
 from mailboxes.terms import MB_PER_GB
@@ -91,6 +91,29 @@ class AddOnRow:
     sold: bool
     max_quantity: int
     next_quantity: int | None
+    addon: AddOnInfo
+
+    def amount(self, quantity: int) -> str:
+        """A quantity as the page shows it: "5 GB", "3 utenti", "sì" for a service."""
+        if not quantity:
+            return "—"
+        return "sì" if self.addon.unit == "SERVICE" else self.addon.units(quantity)
+
+    @property
+    def included_label(self) -> str:
+        return self.amount(self.included)
+
+    @property
+    def bought_label(self) -> str:
+        return self.amount(self.bought)
+
+    @property
+    def next_label(self) -> str:
+        return "nessuno" if self.next_quantity == 0 else self.amount(self.next_quantity or 0)
+
+    @property
+    def max_label(self) -> str:
+        return self.amount(self.max_quantity)
 
 
 def addon_rows(catalogue: Catalogue, mailbox: Mailbox, holdings: dict[str, int]) -> list[AddOnRow]:
@@ -111,6 +134,7 @@ def addon_rows(catalogue: Catalogue, mailbox: Mailbox, holdings: dict[str, int])
                     sold=rule.sold,
                     max_quantity=rule.max_quantity,
                     next_quantity=scheduled.get(code),
+                    addon=catalogue.addon(code),
                 )
             )
     return rows

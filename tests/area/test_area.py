@@ -505,4 +505,4 @@ def test_the_mailbox_page_lists_included_bought_and_scheduled_addons(alice, make
     ) == (3, False)
     assert "Utenti aggiuntivi Multiutente" in rows  # Pro includes 1 user, not sold
     page = logged(alice).get(f"/area-clienti/caselle/{mailbox.pk}/").content.decode()
-    assert "dal prossimo rinnovo: 2" in page
+    assert "dal prossimo rinnovo: 2 GB" in page and "fino a 100 GB" in page

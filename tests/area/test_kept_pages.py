@@ -73,7 +73,7 @@ def test_each_kind_of_change_is_shown_at_once(alice, studio, addons, tiers):
     mailbox_reads(client, url)
     addon_attach(mailbox=studio, addon=addons["CONSERVAZIONE"], quantity=5, actor=alice.user)
     html, _ = mailbox_reads(client, url)
-    assert re.search(r"Conservazione PEC</th><td[^>]*>[^<]*</td><td[^>]*>5</td>", html)
+    assert re.search(r"Conservazione PEC</th><td[^>]*>[^<]*</td><td[^>]*>5 GB</td>", html)
 
     # An event alone.
     event_record(mailbox=studio, kind="settings", reason="Nota di prova del supporto")
