@@ -6,7 +6,8 @@ twice (CREATE DATABASE ... TEMPLATE) and then, each on its own identical copy:
 
 1. runs `mailboxes.lifecycle.expire_mailboxes` in a fresh process: time and peak memory
    (ru_maxrss), targets within 2x of the SQL and under 300 MB;
-2. runs the same changes as four hand-written set-based statements in one transaction;
+2. runs the same changes (events, statuses, the platform calls) as five hand-written
+   set-based statements in one transaction;
 3. runs the whole `run_lifecycle` day in a fresh process: time per step and in total.
 
 It checks that the job and the SQL left identical data and that `check_invariants` holds
@@ -267,6 +268,12 @@ FROM mailboxes_mailbox m
 WHERE m.id = ma.mailbox_id AND m.status = 'active' AND m.expires_on <= '{today}'
   AND (ma.status = 'active' OR (m.cancel_at_expiry AND ma.status IN ('pending', 'expired')));
 
+INSERT INTO mailboxes_provisioningcall (mailbox_id, action, payload, status, attempts,
+       last_error, created_at)
+SELECT id, CASE WHEN cancel_at_expiry THEN 'delete' ELSE 'suspend' END, '{{}}'::jsonb,
+       'pending', 0, '', now()
+FROM mailboxes_mailbox WHERE status = 'active' AND expires_on <= '{today}';
+
 UPDATE mailboxes_mailbox
 SET status = CASE WHEN cancel_at_expiry THEN 'cancelled' ELSE 'expired' END,
     expired_on = CASE WHEN cancel_at_expiry THEN expired_on ELSE DATE '{today}' END,
@@ -297,6 +304,8 @@ FINGERPRINT = [
     "SELECT md5(string_agg(id || status || coalesce(expired_on::text, '-') "
     "|| coalesce(cancelled_on::text, '-'), ',' ORDER BY id)) FROM mailboxes_mailbox",
     "SELECT md5(string_agg(id || status, ',' ORDER BY id)) FROM mailboxes_mailboxaddon",
+    "SELECT md5(string_agg(mailbox_id || action || status, ',' ORDER BY mailbox_id, action)) "
+    "FROM mailboxes_provisioningcall",
     "SELECT md5(string_agg(e.mailbox_addon_id || e.from_status || e.to_status "
     "|| (e.data->>'addon') || (e.data->>'quantity'), ',' ORDER BY e.mailbox_addon_id)) "
     "FROM mailboxes_mailboxevent e WHERE e.mailbox_addon_id IS NOT NULL",

@@ -42,6 +42,7 @@ from mailboxes.models import (
     MailboxEvent,
     MailboxStatus,
     ProvisioningCall,
+    ProvisioningStatus,
     ReminderKind,
     ReminderSent,
     UsageAlert,
@@ -52,6 +53,7 @@ from mailboxes.services import (
     TransitionError,
     event_record,
     mailbox_transition,
+    provisioning_enqueue,
 )
 from mailboxes.terms import GRACE_DAYS, grace_ends_on
 from pecshop.account_versions import account_changed, all_accounts_changed
@@ -66,6 +68,13 @@ REASON_EXPIRY = "scadenza"
 REASON_CANCEL_AT_EXPIRY = "disdetta alla scadenza"
 REASON_GRACE_ENDED = f"fine dei {GRACE_DAYS} giorni dopo la scadenza"
 REASON_TERM_CHANGES = "modifiche programmate al rinnovo"
+
+# What the mail platform is asked when a mailbox moves: expired, it receives but cannot
+# send; cancelled, it is deleted.
+PLATFORM_ACTION = {
+    MailboxStatus.EXPIRED: ProvisioningCall.Action.SUSPEND,
+    MailboxStatus.CANCELLED: ProvisioningCall.Action.DELETE,
+}
 
 # Days from the expiry on which each reminder is due (negative: before the expiry).
 REMINDER_DAYS: dict[str, int] = {
@@ -206,12 +215,36 @@ def _move_batch(*, where: str, params: list, to_status: str, today: date, reason
             to_status=to_status,
             reason=reason,
         )
+        # The mail platform hears of it: an expired mailbox only receives, a cancelled one
+        # goes. The calls are rows of this transaction, run after commit (see
+        # `_run_provisioning_after_commit`) or, if that is lost, by the retry job.
+        cursor.execute(
+            f"INSERT INTO {_table(ProvisioningCall)} (mailbox_id, action, payload, status, "
+            "attempts, last_error, created_at) "
+            f"SELECT id, %s, {_json_param()}, %s, 0, '', %s FROM {mailbox} WHERE {where} "
+            "RETURNING id",
+            [PLATFORM_ACTION[to_status], "{}", ProvisioningStatus.PENDING, now, *params],
+        )
+        _run_provisioning_after_commit([row[0] for row in cursor.fetchall()])
         cursor.execute(
             f"UPDATE {mailbox} SET status = %s, {date_column[to_status]} = %s, updated_at = %s "
             f"WHERE {where}",
             [to_status, _day(today), now, *params],
         )
         return cursor.rowcount
+
+
+def _run_provisioning_after_commit(call_ids: list[int]) -> None:
+    """One task for a batch of calls, queued when the transaction commits."""
+    if not call_ids:
+        return
+
+    def run():
+        from mailboxes.tasks import run_provisioning_calls
+
+        run_provisioning_calls.delay(call_ids)
+
+    transaction.on_commit(run)
 
 
 # --- expiry, end of grace, disdetta -----------------------------------------------------------
@@ -335,6 +368,7 @@ def mailbox_cancel(
             actor=actor,
             reason=reason or "disdetta",
         )
+        provisioning_enqueue(mailbox=cancelled, action=PLATFORM_ACTION[MailboxStatus.CANCELLED])
 
         def cascade():
             from mailboxes.tasks import cancel_mailbox_cascade

@@ -5,6 +5,7 @@ never the other way: there is never an active add-on on a mailbox that is not ac
 """
 
 from datetime import date
+from functools import partial
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
@@ -258,16 +259,16 @@ def mailbox_set_usage(
     return mailbox
 
 
+def _run_later(call_id: int) -> None:
+    from mailboxes.tasks import run_provisioning_call
+
+    run_provisioning_call.delay(call_id)
+
+
 def provisioning_enqueue(*, mailbox: Mailbox, action: str, payload: dict | None = None):
     """Record a call for the mail platform in this transaction; run it after commit."""
     call = ProvisioningCall.objects.create(mailbox=mailbox, action=action, payload=payload or {})
-
-    def run():
-        from mailboxes.tasks import run_provisioning_call
-
-        run_provisioning_call.delay(call.pk)
-
-    transaction.on_commit(run)
+    transaction.on_commit(partial(_run_later, call.pk))
     return call
 
 
@@ -408,6 +409,7 @@ def mailbox_renew(
         mailbox = mailbox_transition(
             mailbox=mailbox, to_status=MailboxStatus.ACTIVE, today=today, actor=actor, reason=reason
         )
+        provisioning_enqueue(mailbox=mailbox, action="resume")  # it may send again
     else:
         changed = False
         for addon_id, item in held.items():
@@ -499,6 +501,14 @@ def provisioning_run(*, call_id: int, raise_on_failure: bool = False) -> str:
         )
         if call is None:
             return "skipped"
+        if (
+            ProvisioningCall.objects.filter(mailbox_id=call.mailbox_id, pk__lt=call.pk)
+            .exclude(status=ProvisioningStatus.DONE)
+            .exists()
+        ):
+            # The platform must see a mailbox's changes in the order they were made (an
+            # expiry's suspend before a renewal's resume): this one runs after the older.
+            return "waiting"
         call.attempts += 1
         try:
             get_backend().perform(
@@ -515,6 +525,16 @@ def provisioning_run(*, call_id: int, raise_on_failure: bool = False) -> str:
             call.last_error = ""
             call.save(update_fields=["status", "attempts", "last_error", "done_at"])
             failed = False
+            following = (
+                ProvisioningCall.objects.filter(
+                    mailbox_id=call.mailbox_id, pk__gt=call.pk, status=ProvisioningStatus.PENDING
+                )
+                .order_by("pk")
+                .values_list("pk", flat=True)
+                .first()
+            )
+            if following is not None:
+                transaction.on_commit(partial(_run_later, following))
     if failed and raise_on_failure:
         raise ProvisioningError(call.last_error)
     return "failed" if failed else "done"

@@ -16,7 +16,7 @@ from django.template.loader import render_to_string
 from customers.models import Holder
 from mailboxes.lifecycle import mailbox_cancel
 from mailboxes.models import EventKind, Mailbox, MailboxStatus
-from mailboxes.services import TransitionError, event_record, provisioning_enqueue
+from mailboxes.services import TransitionError, event_record
 from mailboxes.terms import grace_ends_on
 
 MAX_EXTENSION_DAYS = 365
@@ -37,11 +37,7 @@ def mailbox_staff_cancel(*, mailbox: Mailbox, today: date, actor, reason: str) -
     make), and the mail platform is asked to delete it. A mailbox still awaiting payment is
     refused: its order is cancelled instead."""
     reason = _require_reason(reason)
-    mailbox = mailbox_cancel(
-        mailbox=mailbox, today=today, at_expiry=False, actor=actor, reason=reason
-    )
-    provisioning_enqueue(mailbox=mailbox, action="delete")
-    return mailbox
+    return mailbox_cancel(mailbox=mailbox, today=today, at_expiry=False, actor=actor, reason=reason)
 
 
 @transaction.atomic

@@ -19,6 +19,17 @@ def run_provisioning_call(self, call_id: int) -> str:
 
 
 @shared_task
+def run_provisioning_calls(call_ids: list[int]) -> dict[str, int]:
+    """A batch of calls recorded by a set-based job, in order; a failure stays for the
+    retry job and does not stop the others."""
+    from collections import Counter
+
+    from mailboxes.services import provisioning_run
+
+    return dict(Counter(provisioning_run(call_id=pk) for pk in call_ids))
+
+
+@shared_task
 def retry_failed_provisioning() -> int:
     from mailboxes.services import provisioning_retry_pending
 

@@ -1,3 +1,5 @@
+from datetime import date, timedelta
+
 import pytest
 
 from mailboxes.models import ProvisioningCall
@@ -62,3 +64,85 @@ def test_the_retry_job_runs_failed_and_forgotten_calls_only(make_mailbox, settin
 
     statuses = dict(ProvisioningCall.objects.values_list("pk", "status"))
     assert statuses == {failed.pk: "done", forgotten.pk: "done", fresh.pk: "pending"}
+
+
+# --- the platform follows the mailbox's life, in order ------------------------------------------
+
+EXPIRY = date(2027, 5, 25)  # of make_mailbox's default mailbox
+
+
+def platform_calls(mailbox) -> list[tuple[str, str]]:
+    return list(mailbox.provisioning_calls.order_by("pk").values_list("action", "status"))
+
+
+def test_a_mailbox_s_calls_run_in_the_order_they_were_made(
+    make_mailbox, django_capture_on_commit_callbacks
+):
+    mailbox = make_mailbox()
+    suspend = ProvisioningCall.objects.create(mailbox=mailbox, action="suspend")
+    resume = ProvisioningCall.objects.create(mailbox=mailbox, action="resume")
+    RecordingBackend.calls.clear()
+    # The renewal's task ran first: it waits for the expiry's.
+    assert provisioning_run(call_id=resume.pk) == "waiting"
+    assert RecordingBackend.calls == []
+    with django_capture_on_commit_callbacks(execute=True):
+        assert provisioning_run(call_id=suspend.pk) == "done"  # and queues the next one
+    assert [c[0] for c in RecordingBackend.calls] == ["suspend", "resume"]
+    assert platform_calls(mailbox) == [("suspend", "done"), ("resume", "done")]
+
+
+def test_expiry_suspends_renewal_in_grace_resumes_and_the_end_of_grace_deletes(
+    make_mailbox, django_capture_on_commit_callbacks
+):
+    from mailboxes.lifecycle import end_grace, expire_mailboxes
+    from mailboxes.services import mailbox_renew
+
+    renewed, left = (
+        make_mailbox(address="rinnovata@pec.it"),
+        make_mailbox(address="lasciata@pec.it"),
+    )
+    ProvisioningCall.objects.all().delete()
+    RecordingBackend.calls.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        expire_mailboxes(today=EXPIRY)
+    assert platform_calls(renewed) == platform_calls(left) == [("suspend", "done")]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        mailbox_renew(mailbox=renewed, years=1, today=EXPIRY + timedelta(days=10))
+    assert [a for a, _ in platform_calls(renewed)] == ["suspend", "resume", "set_quotas"]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        end_grace(today=EXPIRY + timedelta(days=90))
+    assert platform_calls(left) == [("suspend", "done"), ("delete", "done")]
+    assert [a for a, _ in platform_calls(renewed)] == ["suspend", "resume", "set_quotas"]
+    # A second run of the same day asks nothing more.
+    end_grace(today=EXPIRY + timedelta(days=90))
+    expire_mailboxes(today=EXPIRY)
+    assert ProvisioningCall.objects.count() == 5
+    assert ("delete", "lasciata@pec.it", {}) in RecordingBackend.calls
+
+
+@pytest.mark.parametrize("at_expiry", [False, True])
+def test_a_disdetta_deletes_the_mailbox_on_the_platform_when_it_takes_effect(
+    make_mailbox, at_expiry, django_capture_on_commit_callbacks
+):
+    from mailboxes.lifecycle import expire_mailboxes, mailbox_cancel
+
+    mailbox = make_mailbox()
+    ProvisioningCall.objects.all().delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        mailbox_cancel(mailbox=mailbox, today=date(2026, 11, 25), at_expiry=at_expiry)
+    assert platform_calls(mailbox) == ([] if at_expiry else [("delete", "done")])
+    with django_capture_on_commit_callbacks(execute=True):
+        expire_mailboxes(today=EXPIRY)
+    assert platform_calls(mailbox) == [("delete", "done")]
+
+
+def test_staff_cancel_asks_the_platform_once(make_mailbox, django_user_model):
+    from mailboxes.staff import mailbox_staff_cancel
+
+    mailbox = make_mailbox()
+    staff = django_user_model.objects.create_user("staff", "staff@example.it", "x")
+    ProvisioningCall.objects.all().delete()
+    mailbox_staff_cancel(mailbox=mailbox, today=date(2026, 11, 25), actor=staff, reason="frode")
+    assert [a for a, _ in platform_calls(mailbox)] == ["delete"]
