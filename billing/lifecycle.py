@@ -12,10 +12,19 @@ from collections.abc import Callable
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.db.models import Count, Exists, Max, Min, OuterRef
+from django.db.models import Count, Exists, Max, Min, OuterRef, Q
 from payments import PaymentStatus
 
-from billing.models import Invoice, Order, OrderEvent, OrderStatus, Payment, PaymentMethod
+from billing.models import (
+    Invoice,
+    ItemKind,
+    Order,
+    OrderEvent,
+    OrderItem,
+    OrderStatus,
+    Payment,
+    PaymentMethod,
+)
 from billing.services.autorenew import AUTORENEW_DAYS, autorenew_mailbox
 from billing.services.orders import OrderTransitionError, order_cancel
 from mailboxes import lifecycle as mailbox_jobs
@@ -25,6 +34,7 @@ from mailboxes.services import provisioning_retry_pending
 logger = logging.getLogger(__name__)
 
 REASON_UNPAID = "bonifico non ricevuto entro {days} giorni"
+REASON_MAILBOX_GONE = "la casella non può più ricevere quanto ordinato (scaduta o cancellata)"
 
 
 def cancel_unpaid_orders(*, today: date, batch_size: int = 500) -> dict[str, int]:
@@ -46,6 +56,38 @@ def cancel_unpaid_orders(*, today: date, batch_size: int = 500) -> dict[str, int
                 order_cancel(
                     order=Order(pk=pk), today=today, reason=REASON_UNPAID.format(days=days)
                 )
+            except OrderTransitionError:
+                continue  # paid or cancelled meanwhile
+            counts["cancelled"] += 1
+        after = ids[-1]
+    return counts
+
+
+def cancel_unfulfillable_orders(*, today: date, batch_size: int = 500) -> dict[str, int]:
+    """Orders awaiting payment for a mailbox that can no longer take them are cancelled, so
+    that nobody pays for what cannot be delivered: any order for a cancelled mailbox (an
+    automatic renewal that failed before the end of the grace period, say), and add-ons or
+    upgrades for a mailbox that has expired (only a renewal is possible then). New
+    mailboxes' orders are left to `cancel_unpaid_orders`."""
+    gone = OrderItem.objects.filter(order=OuterRef("pk")).filter(
+        Q(mailbox__status=MailboxStatus.CANCELLED)
+        | Q(
+            kind__in=[ItemKind.ADDON, ItemKind.UPGRADE],
+            mailbox__status=MailboxStatus.EXPIRED,
+        )
+    )
+    due = (
+        Order.objects.filter(status=OrderStatus.AWAITING_PAYMENT)
+        .filter(Exists(gone))
+        .exclude(items__kind=ItemKind.NEW_MAILBOX)
+        .order_by("pk")
+    )
+    counts = {"cancelled": 0}
+    after = 0
+    while ids := list(due.filter(pk__gt=after).values_list("pk", flat=True)[:batch_size]):
+        for pk in ids:
+            try:
+                order_cancel(order=Order(pk=pk), today=today, reason=REASON_MAILBOX_GONE)
             except OrderTransitionError:
                 continue  # paid or cancelled meanwhile
             counts["cancelled"] += 1
@@ -99,6 +141,7 @@ def lifecycle_steps(
         ),
         ("end_grace", lambda: mailbox_jobs.end_grace(today=today, batch_size=batch_size)),
         ("cancel_unpaid_orders", lambda: cancel_unpaid_orders(today=today)),
+        ("cancel_unfulfillable_orders", lambda: cancel_unfulfillable_orders(today=today)),
         ("reminders", lambda: mailbox_jobs.reminders(today=today, batch_size=batch_size)),
         ("send_reminders", lambda: mailbox_jobs.reminders_send(today=today)),
         ("usage_alerts", lambda: mailbox_jobs.usage_alerts(today=today, batch_size=batch_size)),

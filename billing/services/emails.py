@@ -6,7 +6,7 @@ from django.core.mail import EmailMessage
 from django.db import transaction
 from django.template.loader import render_to_string
 
-from billing.models import InvoiceKind, Order, OrderEvent, PaymentMethod
+from billing.models import InvoiceKind, ItemKind, Order, OrderEvent, PaymentMethod
 
 SUBJECTS = {
     "received": "Ordine {number} ricevuto",
@@ -33,6 +33,12 @@ def order_email_send(*, order_id: int, kind: str) -> str:
         "bank_days": settings.BANK_TRANSFER_DAYS,
         "site_url": settings.SITE_URL,
         "mailboxes": [i.mailbox for i in order.items.select_related("mailbox")],
+        "new_mailboxes": order.items.filter(kind=ItemKind.NEW_MAILBOX).exists(),
+        "reason": (
+            order.events.filter(to_status="cancelled").values_list("reason", flat=True).first()
+            if kind == "cancelled"
+            else ""
+        ),
     }
     message = EmailMessage(
         subject=SUBJECTS[kind].format(number=order.number),

@@ -8,7 +8,13 @@ from django.core import mail
 from django.core.management import CommandError, call_command
 from payments import PaymentStatus
 
-from billing.lifecycle import auto_renew, cancel_unpaid_orders, invariant_violations, run_lifecycle
+from billing.lifecycle import (
+    auto_renew,
+    cancel_unfulfillable_orders,
+    cancel_unpaid_orders,
+    invariant_violations,
+    run_lifecycle,
+)
 from billing.models import Invoice, Order, OrderEvent, OrderStatus, Payment
 from billing.services.autorenew import TestSavedMethodCharger, autorenew_mailbox
 from billing.services.items import ItemSpec
@@ -144,6 +150,59 @@ def test_a_declined_renewal_stays_awaiting_mails_once_a_day_and_is_retried_until
 
 
 @pytest.mark.django_db
+def test_a_renewal_left_unpaid_is_cancelled_with_the_mailbox_at_the_end_of_grace(
+    bought, saved_card, django_capture_on_commit_callbacks
+):
+    mailbox = bought()
+    saved_card.decline = True
+    with django_capture_on_commit_callbacks(execute=True):
+        auto_renew(today=EXPIRY - timedelta(days=7))
+    order = Order.objects.get(placement_key=f"auto-{mailbox.pk}-2027-11-25")
+    # Expired, the mailbox can still be renewed: the order stays payable.
+    on_day(EXPIRY, django_capture_on_commit_callbacks)
+    assert cancel_unfulfillable_orders(today=EXPIRY) == {"cancelled": 0}
+    order.refresh_from_db()
+    assert order.status == OrderStatus.AWAITING_PAYMENT
+
+    grace_end = EXPIRY + timedelta(days=90)
+    results = {
+        name: counts for name, counts, _ in on_day(grace_end, django_capture_on_commit_callbacks)
+    }
+    assert results["end_grace"] == {"cancelled": 1}
+    assert results["cancel_unfulfillable_orders"] == {"cancelled": 1}
+    order.refresh_from_db()
+    assert order.status == OrderStatus.CANCELLED
+    assert "scaduta o cancellata" in order.events.get(to_status="cancelled").reason
+    body = mail.outbox[-1].body
+    assert mail.outbox[-1].subject == f"Ordine {order.number} annullato"
+    assert "scaduta o cancellata" in body and "indirizzi" not in body
+    assert cancel_unfulfillable_orders(today=grace_end) == {"cancelled": 0}
+
+
+@pytest.mark.django_db
+def test_an_addon_order_unpaid_when_the_mailbox_expires_is_cancelled(
+    bought, order_for, django_capture_on_commit_callbacks
+):
+    mailbox = bought()
+    Mailbox.objects.filter(pk=mailbox.pk).update(auto_renew=False)
+    addon = order_for(
+        ItemSpec("addon", {"add": {"CONSERVAZIONE": 5}}, mailbox.pk),
+        method="bank_transfer",
+        today=EXPIRY - timedelta(days=5),
+    )
+    renewal = order_for(
+        ItemSpec("renewal", {"years": 1}, mailbox.pk),
+        method="bank_transfer",
+        today=EXPIRY - timedelta(days=5),
+    )
+    assert cancel_unfulfillable_orders(today=EXPIRY - timedelta(days=1)) == {"cancelled": 0}
+    on_day(EXPIRY, django_capture_on_commit_callbacks)
+    addon.refresh_from_db()
+    renewal.refresh_from_db()
+    assert (addon.status, renewal.status) == (OrderStatus.CANCELLED, OrderStatus.AWAITING_PAYMENT)
+
+
+@pytest.mark.django_db
 def test_a_declined_renewal_succeeds_on_a_later_day(
     bought, saved_card, django_capture_on_commit_callbacks
 ):
@@ -233,6 +292,7 @@ def test_run_lifecycle_runs_every_step_in_order_and_a_rerun_changes_nothing(
         "expire_mailboxes",
         "end_grace",
         "cancel_unpaid_orders",
+        "cancel_unfulfillable_orders",
         "reminders",
         "send_reminders",
         "usage_alerts",
