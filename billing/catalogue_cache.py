@@ -8,6 +8,7 @@ next day on. Orders are always priced from the database, never from this cache.
 
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import date
 from typing import TypeVar
@@ -25,7 +26,9 @@ VERSION_KEY = "catalogue:version"
 # every request.
 VERSION_TTL = 2.0
 _snapshots: dict[tuple[str, date], Catalogue] = {}
-_fragments: dict[str, object] = {}
+# At most this many renderings per process (pages of 20-60 KB: a few tens of MB).
+MAX_FRAGMENTS = 512
+_fragments: OrderedDict[str, object] = OrderedDict()
 _version: tuple[float, str] | None = None
 
 
@@ -77,7 +80,9 @@ def cached_fragment(name: str, render: Callable[[], T]) -> T:
     html = _fragments.get(key)
     if html is None:
         html = render()
-        if len(_fragments) > 512:
-            _fragments.clear()
         _fragments[key] = html
+        while len(_fragments) > MAX_FRAGMENTS:  # the least recently used go first
+            _fragments.popitem(last=False)
+    else:
+        _fragments.move_to_end(key)
     return html
