@@ -392,7 +392,7 @@ def main() -> int:
     print(f"same changes    : {same}")
     print(f"run_lifecycle   : {day['seconds']:7.1f} s  (peak {day['peak_mb']:.0f} MB)")
     for name, counts, seconds in day["steps"]:
-        print(f"  {name:22s}{seconds:7.1f} s  {counts}")
+        print(f"  {name:29s}{seconds:7.1f} s  {counts}")
     print(
         f"check_invariants: {day['check_seconds']:7.1f} s  "
         f"{'no violations' if not day['violations'] else day['violations']}"
