@@ -55,6 +55,7 @@ from mailboxes.staff import mailbox_change_holder
 from pecshop.account_versions import account_version
 
 MAILBOX_SESSION_KEY = "area_mailbox_id"
+SESSION_ORDERS_KEY = "area_orders"  # orders placed in a mailbox-credential session
 TOKEN_SALT = "area-purchase"
 TOKEN_MAX_AGE = 3600
 
@@ -86,7 +87,7 @@ def _mailbox_only(request) -> int | None:
 
 def _session_orders(request) -> list[str]:
     """The numbers of the orders placed in a mailbox-credential session."""
-    return request.session.get("area_orders", [])
+    return request.session.get(SESSION_ORDERS_KEY, [])
 
 
 def _mailbox(request, pk: int, *, changes: bool = True) -> Mailbox:
@@ -382,7 +383,7 @@ def _confirm(request, mailbox, context):
         messages.error(request, error.message)
         return redirect("area:mailbox", pk=mailbox.pk)
     if _mailbox_only(request):
-        request.session["area_orders"] = [*request.session.get("area_orders", []), order.number]
+        request.session[SESSION_ORDERS_KEY] = [*_session_orders(request), order.number]
     if order.payment_method == PaymentMethod.BANK_TRANSFER:
         return redirect("billing:order_done", number=order.number)
     return redirect("billing:order_pay", number=order.number)
@@ -530,7 +531,10 @@ def invoice_download(request, pk: int, fmt: str):
     if customer is not None:
         invoices = customer.invoices.all()
     else:  # a mailbox-credential session: the documents of the orders it placed
-        invoices = Invoice.objects.filter(order__number__in=_session_orders(request))
+        invoices = Invoice.objects.filter(
+            order__number__in=_session_orders(request),
+            order__items__mailbox_id=request.session.get(MAILBOX_SESSION_KEY),
+        ).distinct()
     invoice = get_object_or_404(invoices.select_related("order"), pk=pk)
     document = document_from_invoice(invoice)
     name = f"{'fattura' if invoice.kind == InvoiceKind.INVOICE else 'nota-di-credito'}-{invoice.year}-{invoice.number}"
@@ -552,6 +556,9 @@ def mailbox_login(request):
     form = MailboxLoginForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         request.session.cycle_key()
+        if request.session.get(MAILBOX_SESSION_KEY) != form.mailbox.pk:
+            # What another mailbox's session placed stays with that mailbox.
+            request.session.pop(SESSION_ORDERS_KEY, None)
         request.session[MAILBOX_SESSION_KEY] = form.mailbox.pk
         return redirect("area:mailbox", pk=form.mailbox.pk)
     return render(

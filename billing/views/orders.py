@@ -17,7 +17,8 @@ def _customer_order(request, number: str) -> Order:
     if customer is not None:
         return get_object_or_404(orders, number=number, customer=customer)
     if number in request.session.get("area_orders", []):
-        return get_object_or_404(orders, number=number)
+        mailbox_id = request.session.get("area_mailbox_id")
+        return get_object_or_404(orders.distinct(), number=number, items__mailbox_id=mailbox_id)
     raise Http404
 
 

@@ -488,6 +488,33 @@ def test_a_mailbox_credential_session_gets_the_invoice_of_its_renewal_only(
     assert client.get(f"/area-clienti/fatture/{account_invoice.pk}.xml").status_code == 404
 
 
+def test_a_second_mailbox_login_in_the_same_browser_does_not_inherit_the_first_s_documents(
+    alice, bob, studio, make_mailbox, pay
+):
+    other = make_mailbox(address="bob@pec.it", customer=bob)
+    for mailbox, secret in ((studio, "Casella-Segreta-1"), (other, "Casella-Segreta-2")):
+        Mailbox.objects.filter(pk=mailbox.pk).update(password=make_password(secret))
+    client = Client()
+    client.post(
+        "/area-clienti/accedi-casella/",
+        {"address": "studio@pec.it", "password": "Casella-Segreta-1"},
+    )
+    response = client.post(f"/area-clienti/caselle/{studio.pk}/rinnova/", {"years": "1"})
+    confirm(client, studio, "rinnova", response)
+    renewal = Order.objects.get()
+    pay(renewal)
+    invoice = Invoice.objects.get(order=renewal)
+    assert client.get(f"/area-clienti/fatture/{invoice.pk}.pdf").status_code == 200
+
+    client.post(
+        "/area-clienti/accedi-casella/",
+        {"address": "bob@pec.it", "password": "Casella-Segreta-2"},
+    )
+    assert client.get(f"/area-clienti/caselle/{other.pk}/").status_code == 200
+    assert client.get(f"/area-clienti/fatture/{invoice.pk}.pdf").status_code == 404
+    assert client.get(f"/ordini/{renewal.number}/").status_code in (302, 404)
+
+
 def test_the_mailbox_page_lists_included_bought_and_scheduled_addons(alice, make_mailbox):
     from area.selectors import addon_rows
     from billing.catalogue_cache import current_catalogue
