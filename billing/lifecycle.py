@@ -34,7 +34,17 @@ from mailboxes.services import provisioning_retry_pending
 logger = logging.getLogger(__name__)
 
 REASON_UNPAID = "bonifico non ricevuto entro {days} giorni"
-REASON_MAILBOX_GONE = "la casella non può più ricevere quanto ordinato (scaduta o cancellata)"
+
+
+def _reason_mailbox_gone(addresses: list[str]) -> str:
+    if len(addresses) == 1:
+        return (
+            f"la casella {addresses[0]} non può più ricevere quanto ordinato (scaduta o cancellata)"
+        )
+    return (
+        f"le caselle {', '.join(addresses)} non possono più ricevere quanto ordinato "
+        "(scadute o cancellate)"
+    )
 
 
 def cancel_unpaid_orders(*, today: date, batch_size: int = 500) -> dict[str, int]:
@@ -63,19 +73,20 @@ def cancel_unpaid_orders(*, today: date, batch_size: int = 500) -> dict[str, int
     return counts
 
 
+# An order item its mailbox can no longer take.
+_UNFULFILLABLE = Q(mailbox__status=MailboxStatus.CANCELLED) | Q(
+    kind__in=[ItemKind.ADDON, ItemKind.UPGRADE], mailbox__status=MailboxStatus.EXPIRED
+)
+
+
 def cancel_unfulfillable_orders(*, today: date, batch_size: int = 500) -> dict[str, int]:
     """Orders awaiting payment for a mailbox that can no longer take them are cancelled, so
     that nobody pays for what cannot be delivered: any order for a cancelled mailbox (an
     automatic renewal that failed before the end of the grace period, say), and add-ons or
     upgrades for a mailbox that has expired (only a renewal is possible then). New
-    mailboxes' orders are left to `cancel_unpaid_orders`."""
-    gone = OrderItem.objects.filter(order=OuterRef("pk")).filter(
-        Q(mailbox__status=MailboxStatus.CANCELLED)
-        | Q(
-            kind__in=[ItemKind.ADDON, ItemKind.UPGRADE],
-            mailbox__status=MailboxStatus.EXPIRED,
-        )
-    )
+    mailboxes' orders are left to `cancel_unpaid_orders`. The whole order goes, since it
+    could no longer be fulfilled as placed; the e-mail names the mailboxes."""
+    gone = OrderItem.objects.filter(_UNFULFILLABLE, order=OuterRef("pk"))
     due = (
         Order.objects.filter(status=OrderStatus.AWAITING_PAYMENT)
         .filter(Exists(gone))
@@ -85,9 +96,20 @@ def cancel_unfulfillable_orders(*, today: date, batch_size: int = 500) -> dict[s
     counts = {"cancelled": 0}
     after = 0
     while ids := list(due.filter(pk__gt=after).values_list("pk", flat=True)[:batch_size]):
+        addresses: dict[int, list[str]] = {}
+        for order_id, address in (
+            OrderItem.objects.filter(_UNFULFILLABLE, order_id__in=ids)
+            .values_list("order_id", "mailbox__address")
+            .order_by("mailbox__address")
+        ):
+            addresses.setdefault(order_id, []).append(address)
         for pk in ids:
+            if pk not in addresses:
+                continue  # its mailbox was renewed meanwhile
             try:
-                order_cancel(order=Order(pk=pk), today=today, reason=REASON_MAILBOX_GONE)
+                order_cancel(
+                    order=Order(pk=pk), today=today, reason=_reason_mailbox_gone(addresses[pk])
+                )
             except OrderTransitionError:
                 continue  # paid or cancelled meanwhile
             counts["cancelled"] += 1

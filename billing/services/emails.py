@@ -34,8 +34,11 @@ def order_email_send(*, order_id: int, kind: str) -> str:
         "site_url": settings.SITE_URL,
         "mailboxes": [i.mailbox for i in order.items.select_related("mailbox")],
         "new_mailboxes": order.items.filter(kind=ItemKind.NEW_MAILBOX).exists(),
+        # The reason the daily jobs give; what staff write stays in the history.
         "reason": (
-            order.events.filter(to_status="cancelled").values_list("reason", flat=True).first()
+            order.events.filter(to_status="cancelled", actor__isnull=True)
+            .values_list("reason", flat=True)
+            .first()
             if kind == "cancelled"
             else ""
         ),

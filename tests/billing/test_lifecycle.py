@@ -90,8 +90,27 @@ def test_an_unpaid_bank_transfer_order_is_cancelled_after_15_days(
     assert (order.status, mailbox.status) == (OrderStatus.CANCELLED, MailboxStatus.CANCELLED)
     assert "bonifico non ricevuto entro 15 giorni" in order.events.get(to_status="cancelled").reason
     assert mail.outbox[-1].subject == f"Ordine {order.number} annullato"
+    assert "bonifico non ricevuto entro 15 giorni" in mail.outbox[-1].body
     assert state(card)[0] == MailboxStatus.ACTIVE
     assert cancel_unpaid_orders(today=BOUGHT + timedelta(days=17)) == {"cancelled": 0}
+
+
+@pytest.mark.django_db
+def test_what_staff_write_when_cancelling_stays_out_of_the_customer_s_e_mail(
+    alice, bought, django_user_model, django_capture_on_commit_callbacks
+):
+    from billing.services.orders import order_cancel
+
+    mailbox = bought("bonifico", method="bank_transfer")
+    order = Order.objects.get(items__mailbox=mailbox)
+    staff = django_user_model.objects.create_user("staff", "staff@example.it", "x")
+    with django_capture_on_commit_callbacks(execute=True):
+        order_cancel(
+            order=order, actor=staff, reason="sospetta frode, non contattare", today=BOUGHT
+        )
+    assert mail.outbox[-1].subject == f"Ordine {order.number} annullato"
+    assert "frode" not in mail.outbox[-1].body
+    assert "frode" in order.events.get(to_status="cancelled").reason
 
 
 # --- automatic renewals -------------------------------------------------------------------
@@ -175,7 +194,8 @@ def test_a_renewal_left_unpaid_is_cancelled_with_the_mailbox_at_the_end_of_grace
     assert "scaduta o cancellata" in order.events.get(to_status="cancelled").reason
     body = mail.outbox[-1].body
     assert mail.outbox[-1].subject == f"Ordine {order.number} annullato"
-    assert "scaduta o cancellata" in body and "indirizzi" not in body
+    assert f"la casella {mailbox.address} non può più ricevere" in body
+    assert "indirizzi" not in body
     assert cancel_unfulfillable_orders(today=grace_end) == {"cancelled": 0}
 
 
