@@ -9,6 +9,7 @@ from functools import partial
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 
 from addons.models import AddOn, Tier
 from customers.models import Customer, Holder
@@ -501,13 +502,21 @@ def provisioning_run(*, call_id: int, raise_on_failure: bool = False) -> str:
         )
         if call is None:
             return "skipped"
-        if (
+        blocking = (
             ProvisioningCall.objects.filter(mailbox_id=call.mailbox_id, pk__lt=call.pk)
             .exclude(status=ProvisioningStatus.DONE)
-            .exists()
-        ):
+            .order_by("pk")
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if blocking is not None:
             # The platform must see a mailbox's changes in the order they were made (an
-            # expiry's suspend before a renewal's resume): this one runs after the older.
+            # expiry's suspend before a renewal's resume): this one runs after the older,
+            # and says so to staff.
+            note = f"in attesa della chiamata {blocking}, precedente per la stessa casella"
+            if call.last_error != note:
+                call.last_error = note
+                call.save(update_fields=["last_error"])
             return "waiting"
         call.attempts += 1
         try:
@@ -549,15 +558,27 @@ def provisioning_retry_pending(*, older_than_minutes: int = 5, limit: int = 500)
     from mailboxes.models import ProvisioningStatus
 
     cutoff = timezone.now() - timedelta(minutes=older_than_minutes)
-    ids = list(
-        ProvisioningCall.objects.filter(
-            status__in=[ProvisioningStatus.FAILED, ProvisioningStatus.PENDING],
-            created_at__lt=cutoff,
-        )
-        .order_by("created_at")
-        .values_list("pk", flat=True)[:limit]
+    not_done = [ProvisioningStatus.FAILED, ProvisioningStatus.PENDING]
+    # Only the first open call of each mailbox: the ones behind it would only wait, and
+    # each call done starts the next (see provisioning_run).
+    older_open = ProvisioningCall.objects.filter(
+        mailbox_id=OuterRef("mailbox_id"), pk__lt=OuterRef("pk"), status__in=not_done
     )
-    return sum(provisioning_run(call_id=pk) == "done" for pk in ids)
+    heads = (
+        ProvisioningCall.objects.filter(status__in=not_done, created_at__lt=cutoff)
+        .exclude(Exists(older_open))
+        .order_by("created_at", "pk")
+        .values_list("pk", flat=True)
+    )
+    done, tried = 0, set()
+    while len(tried) < limit:
+        ids = list(heads.exclude(pk__in=tried)[: limit - len(tried)])
+        done_now = sum(provisioning_run(call_id=pk) == "done" for pk in ids)
+        done += done_now
+        tried.update(ids)
+        if not done_now:  # nothing moved: what is left waits for a failing call
+            break
+    return done
 
 
 @transaction.atomic

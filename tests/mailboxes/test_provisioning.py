@@ -14,6 +14,13 @@ class BrokenPlatform:
         raise ConnectionError("platform down")
 
 
+class BrokenForOneAddress(RecordingBackend):
+    def perform(self, *, action, address, payload):
+        if address == "bloccata@pec.it":
+            raise ConnectionError("platform down for this mailbox")
+        super().perform(action=action, address=address, payload=payload)
+
+
 def test_a_call_is_carried_out_once_and_recorded(make_mailbox):
     call = ProvisioningCall.objects.create(mailbox=make_mailbox(), action="create")
     RecordingBackend.calls.clear()
@@ -146,3 +153,38 @@ def test_staff_cancel_asks_the_platform_once(make_mailbox, django_user_model):
     ProvisioningCall.objects.all().delete()
     mailbox_staff_cancel(mailbox=mailbox, today=date(2026, 11, 25), actor=staff, reason="frode")
     assert [a for a, _ in platform_calls(mailbox)] == ["delete"]
+
+
+def test_a_failing_call_holds_back_only_its_own_mailbox_and_says_so(make_mailbox, settings):
+    from django.utils import timezone
+
+    from mailboxes.services import provisioning_retry_pending
+
+    stuck, fine = make_mailbox(address="bloccata@pec.it"), make_mailbox(address="libera@pec.it")
+    ProvisioningCall.objects.all().delete()
+    head = ProvisioningCall.objects.create(mailbox=stuck, action="suspend", status="failed")
+    behind = ProvisioningCall.objects.create(mailbox=stuck, action="delete")
+    ProvisioningCall.objects.create(mailbox=fine, action="suspend")
+    ProvisioningCall.objects.create(mailbox=fine, action="resume")
+    ProvisioningCall.objects.update(created_at=timezone.now() - timedelta(hours=1))
+
+    assert provisioning_run(call_id=behind.pk) == "waiting"
+    behind.refresh_from_db()
+    assert f"in attesa della chiamata {head.pk}" in behind.last_error
+
+    settings.PROVISIONING_BACKEND = "tests.mailboxes.test_provisioning.BrokenForOneAddress"
+    RecordingBackend.calls.clear()
+    assert provisioning_retry_pending() == 2  # `fine`'s two, in order; `stuck` waits
+    assert RecordingBackend.calls == [
+        ("suspend", "libera@pec.it", {}),
+        ("resume", "libera@pec.it", {}),
+    ]
+    assert (ProvisioningCall.objects.get(pk=head.pk).status, behind.status) == ("failed", "pending")
+
+    settings.PROVISIONING_BACKEND = "mailboxes.provisioning.RecordingBackend"
+    assert provisioning_retry_pending() == 2
+    assert [c[:2] for c in RecordingBackend.calls[2:]] == [
+        ("suspend", "bloccata@pec.it"),
+        ("delete", "bloccata@pec.it"),
+    ]
+    assert set(ProvisioningCall.objects.values_list("status", flat=True)) == {"done"}
