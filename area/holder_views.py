@@ -64,7 +64,12 @@ def holder_list(request):
 def holder_new(request):
     customer = _account(request)
     offer_own = customer.own_holder_id is None
-    form = HolderProfileForm(request.POST or None, customer=customer, offer_own=offer_own)
+    form = HolderProfileForm(
+        request.POST or None,
+        customer=customer,
+        offer_own=offer_own,
+        initial={"own": request.GET.get("own") == "1"},
+    )
     if request.method == "POST" and form.is_valid():
         own = offer_own and form.cleaned_data.get("own", False)
         try:
@@ -82,6 +87,7 @@ def holder_edit(request, pk: int):
     customer = _account(request)
     holder = _holder(customer, pk)
     locked = holder_in_use(holder)
+    name = holder.display_name  # as saved: the form writes what is typed onto `holder`
     form = HolderProfileForm(
         request.POST or None, instance=holder, customer=customer, locked=locked
     )
@@ -94,7 +100,7 @@ def holder_edit(request, pk: int):
             messages.success(request, f"Dati di {holder.display_name} aggiornati.")
             return redirect("area:holders")
     context = {
-        "title": f"Modifica {holder.display_name}",
+        "title": f"Modifica {name}",
         "holder": holder,
         "locked": locked,
         "is_own": holder.pk == customer.own_holder_id,

@@ -112,8 +112,11 @@ class AddOnRow:
         return "nessuno" if self.next_quantity == 0 else self.amount(self.next_quantity or 0)
 
     @property
-    def max_label(self) -> str:
-        return self.amount(self.max_quantity)
+    def sold_label(self) -> str:
+        """What more may be bought: "fino a 100 GB", or "acquistabile" for a service."""
+        if self.addon.unit == "SERVICE":
+            return "acquistabile"
+        return f"fino a {self.amount(self.max_quantity)}"
 
 
 def addon_rows(catalogue: Catalogue, mailbox: Mailbox, holdings: dict[str, int]) -> list[AddOnRow]:

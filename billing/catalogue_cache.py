@@ -10,6 +10,7 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable
+from contextlib import suppress
 from datetime import date
 from typing import TypeVar
 
@@ -84,5 +85,6 @@ def cached_fragment(name: str, render: Callable[[], T]) -> T:
         while len(_fragments) > MAX_FRAGMENTS:  # the least recently used go first
             _fragments.popitem(last=False)
     else:
-        _fragments.move_to_end(key)
+        with suppress(KeyError):  # another thread of this process may have dropped it
+            _fragments.move_to_end(key)
     return html

@@ -1,5 +1,6 @@
 """The Area Clienti: scoped to the customer, the seed's actions with the rateo."""
 
+import re
 from datetime import date
 from decimal import Decimal as D
 
@@ -533,3 +534,11 @@ def test_the_mailbox_page_lists_included_bought_and_scheduled_addons(alice, make
     assert "Utenti aggiuntivi Multiutente" in rows  # Pro includes 1 user, not sold
     page = logged(alice).get(f"/area-clienti/caselle/{mailbox.pk}/").content.decode()
     assert "dal prossimo rinnovo: 2 GB" in page and "fino a 100 GB" in page
+
+
+def test_a_standard_mailbox_page_says_the_sms_notice_can_be_bought(alice, make_mailbox):
+    mailbox = make_mailbox(address="base@pec.it", tier="standard")
+    page = logged(alice).get(f"/area-clienti/caselle/{mailbox.pk}/").content.decode()
+    assert re.search(r"Avviso SMS di ricezione</th>.*?<td>acquistabile</td>", page, re.S)
+    assert "fino a 1 GB" in page  # SPAZIO on Standard: at most 1 GB
+    assert "fino a sì" not in page

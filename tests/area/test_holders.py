@@ -1,5 +1,7 @@
 """The account's holder profiles in the Area Clienti."""
 
+import re
+
 import pytest
 from django.contrib.auth.hashers import make_password
 from django.test import Client
@@ -81,8 +83,8 @@ def test_an_account_without_its_own_data_can_give_them(db):
     newcomer = customer_create(email="nuovo@example.it", password="x", validate=False)
     client = logged(newcomer)
     assert "Indica i tuoi dati" in client.get("/area-clienti/titolari/").content.decode()
-    form = client.get("/area-clienti/titolari/nuovo/").content.decode()
-    assert 'name="own"' in form
+    form = client.get("/area-clienti/titolari/nuovo/?own=1").content.decode()
+    assert re.search(r'<input[^>]*name="own"[^>]*checked', form)  # "Indica i tuoi dati"
     response = client.post("/area-clienti/titolari/nuovo/", {**COMPANY, "own": "on"})
     assert response.status_code == 302
     newcomer.refresh_from_db()
@@ -127,6 +129,15 @@ def test_the_service_refuses_a_new_identity_for_a_holder_with_mailboxes(alice, m
     assert alice.own_holder.fiscal_code == "RSSMRA85T10A562S"
 
 
+def test_a_refused_correction_keeps_the_saved_name_in_the_heading(alice, client_holder):
+    data = form_data(client_holder, company_name="Nome Nuovo S.r.l.", vat_number="123")
+    response = logged(alice).post(f"/area-clienti/titolari/{client_holder.pk}/", data)
+    assert response.status_code == 200
+    assert "<h1>Modifica Bianchi S.r.l.</h1>" in response.content.decode()
+    client_holder.refresh_from_db()
+    assert client_holder.company_name == "Bianchi S.r.l."
+
+
 def test_bad_contact_data_are_refused_with_a_message(alice):
     own = alice.own_holder
     data = form_data(own, postal_code="1234", province="R1", email="non-una-mail")
@@ -154,12 +165,13 @@ def test_an_unused_saved_holder_can_be_deleted_after_confirmation(alice, client_
 def test_the_own_holder_and_a_holder_in_use_are_not_deleted(alice, client_holder, make_mailbox):
     make_mailbox(address="cliente@pec.it", holder=client_holder)
     client = logged(alice)
-    for holder in (alice.own_holder, client_holder):
+    for holder, message in (
+        (alice.own_holder, "I dati del titolare dell&#x27;account non si eliminano."),
+        (client_holder, "Questo titolare ha caselle o ordini e resta nell&#x27;account."),
+    ):
         response = client.post(f"/area-clienti/titolari/{holder.pk}/elimina/")
         assert response.status_code == 200
-        assert (
-            "resta" in response.content.decode() or "non si eliminano" in response.content.decode()
-        )
+        assert message in response.content.decode()
         assert Holder.objects.filter(pk=holder.pk).exists()
 
 
