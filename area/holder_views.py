@@ -6,7 +6,6 @@ here for a session opened with a mailbox's own credentials.
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 
@@ -14,6 +13,7 @@ from area.views import area_required
 from billing.views.common import current_customer
 from customers.forms import HolderProfileForm
 from customers.models import Customer, Holder
+from customers.selectors import account_holders
 from customers.services import holder_create, holder_delete, holder_in_use, holder_update
 
 
@@ -36,28 +36,10 @@ def _form_page(request, template_context: dict, form: HolderProfileForm):
     )
 
 
-def _add_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
-
-
 @area_required
 def holder_list(request):
-    customer = _account(request)
-    holders = list(
-        customer.holders.annotate(mailbox_count=Count("mailboxes")).order_by(
-            "last_name", "first_name", "company_name", "pk"
-        )
-    )
-    own = next((h for h in holders if h.pk == customer.own_holder_id), None)
-    return render(
-        request,
-        "area/holders.html",
-        {"own": own, "others": [h for h in holders if h is not own]},
-    )
+    own, others = account_holders(_account(request))
+    return render(request, "area/holders.html", {"own": own, "others": others})
 
 
 @area_required
@@ -75,7 +57,7 @@ def holder_new(request):
         try:
             holder = holder_create(customer=customer, own=own, **form.holder_fields())
         except ValidationError as error:
-            _add_errors(form, error)
+            form.add_error(None, error)
         else:
             messages.success(request, f"Titolare {holder.display_name} salvato.")
             return redirect("area:holders")
@@ -95,17 +77,11 @@ def holder_edit(request, pk: int):
         try:
             holder = holder_update(holder=holder, **form.holder_fields())
         except ValidationError as error:
-            _add_errors(form, error)
+            form.add_error(None, error)
         else:
             messages.success(request, f"Dati di {holder.display_name} aggiornati.")
             return redirect("area:holders")
-    context = {
-        "title": f"Modifica {name}",
-        "holder": holder,
-        "locked": locked,
-        "is_own": holder.pk == customer.own_holder_id,
-    }
-    return _form_page(request, context, form)
+    return _form_page(request, {"title": f"Modifica {name}", "locked": locked}, form)
 
 
 @area_required

@@ -127,7 +127,6 @@ class HolderProfileForm(HolderForm):
 
     def __init__(self, *args, locked: bool = False, offer_own: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
-        self.locked = locked
         if not offer_own:
             del self.fields["own"]
         if locked:

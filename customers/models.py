@@ -14,25 +14,6 @@ class HolderKind(models.TextChoices):
     COMPANY = "company", "azienda o professionista con partita IVA"
 
 
-# The fields a holder profile is made of, in the order a person fills them in.
-HOLDER_FIELDS = [
-    "kind",
-    "first_name",
-    "last_name",
-    "company_name",
-    "vat_number",
-    "fiscal_code",
-    "legal_representative",
-    "street",
-    "postal_code",
-    "city",
-    "province",
-    "email",
-    "sdi_code",
-    "invoice_pec",
-]
-
-
 # Who a holder is. Once a mailbox has this holder these stay as they are: a mailbox that
 # goes to someone else changes holder (mailboxes.staff.mailbox_change_holder), and a
 # cancelled address may be bought again only by the same codice fiscale / partita IVA.
@@ -44,6 +25,19 @@ HOLDER_IDENTITY_FIELDS = (
     "vat_number",
     "fiscal_code",
 )
+
+# The fields a holder profile is made of, in the order a person fills them in.
+HOLDER_FIELDS = [
+    *HOLDER_IDENTITY_FIELDS,
+    "legal_representative",
+    "street",
+    "postal_code",
+    "city",
+    "province",
+    "email",
+    "sdi_code",
+    "invoice_pec",
+]
 
 
 class Holder(models.Model):

@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth.hashers import make_password
 from django.test import Client
 
-from customers.models import Holder
+from customers.models import HOLDER_FIELDS, Holder
 from tests.area.conftest import TODAY
 from tests.conftest import COMPANY
 
@@ -24,26 +24,8 @@ def holder_urls(pk: int) -> list[str]:
 
 
 def form_data(holder: Holder, **changes) -> dict:
-    data = {
-        name: getattr(holder, name)
-        for name in (
-            "kind",
-            "first_name",
-            "last_name",
-            "company_name",
-            "vat_number",
-            "fiscal_code",
-            "legal_representative",
-            "street",
-            "postal_code",
-            "city",
-            "province",
-            "email",
-            "sdi_code",
-            "invoice_pec",
-        )
-    }
-    return {**data, **changes}
+    """The holder's form as it comes filled in, with `changes` typed over it."""
+    return {**{name: getattr(holder, name) for name in HOLDER_FIELDS}, **changes}
 
 
 @pytest.fixture
