@@ -475,16 +475,8 @@ def _provisioning_set_quotas(mailbox_ids: list[int]) -> None:
             for pk, p in payloads.items()
         ]
     )
-    call_ids = [call.pk for call in calls if call.pk]
-
-    def run():
-        from mailboxes.tasks import run_provisioning_call
-
-        for call_id in call_ids:
-            run_provisioning_call.delay(call_id)
-
     # Without ids (a backend that does not return them) the retry job runs the calls.
-    transaction.on_commit(run)
+    _run_provisioning_after_commit([call.pk for call in calls if call.pk])
 
 
 # --- reminders --------------------------------------------------------------------------------
