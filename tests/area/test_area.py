@@ -534,6 +534,10 @@ def test_the_mailbox_page_lists_included_bought_and_scheduled_addons(alice, make
     assert "Utenti aggiuntivi Multiutente" in rows  # Pro includes 1 user, not sold
     page = logged(alice).get(f"/area-clienti/caselle/{mailbox.pk}/").content.decode()
     assert "dal prossimo rinnovo: 2 GB" in page and "fino a 100 GB" in page
+    item.next_quantity = 0  # dropped at the next renewal
+    item.save()
+    page = logged(alice).get(f"/area-clienti/caselle/{mailbox.pk}/").content.decode()
+    assert "dal prossimo rinnovo: nessuno" in page
 
 
 def test_a_standard_mailbox_page_says_the_sms_notice_can_be_bought(alice, make_mailbox):

@@ -199,6 +199,18 @@ def test_a_renewal_left_unpaid_is_cancelled_with_the_mailbox_at_the_end_of_grace
     assert cancel_unfulfillable_orders(today=grace_end) == {"cancelled": 0}
 
 
+def test_the_reason_names_one_mailbox_or_several():
+    from billing.lifecycle import _reason_mailbox_gone
+
+    assert _reason_mailbox_gone(["a@pec.it"]) == (
+        "la casella a@pec.it non può più ricevere quanto ordinato (scaduta o cancellata)"
+    )
+    assert _reason_mailbox_gone(["a@pec.it", "b@pec.it"]) == (
+        "le caselle a@pec.it, b@pec.it non possono più ricevere quanto ordinato "
+        "(scadute o cancellate)"
+    )
+
+
 @pytest.mark.django_db
 def test_an_addon_order_unpaid_when_the_mailbox_expires_is_cancelled(
     bought, order_for, django_capture_on_commit_callbacks
