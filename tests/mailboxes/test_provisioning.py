@@ -179,7 +179,9 @@ def test_a_failing_call_holds_back_only_its_own_mailbox_and_says_so(make_mailbox
         ("suspend", "libera@pec.it", {}),
         ("resume", "libera@pec.it", {}),
     ]
-    assert (ProvisioningCall.objects.get(pk=head.pk).status, behind.status) == ("failed", "pending")
+    head.refresh_from_db()
+    behind.refresh_from_db()
+    assert (head.status, behind.status) == ("failed", "pending")
 
     settings.PROVISIONING_BACKEND = "mailboxes.provisioning.RecordingBackend"
     assert provisioning_retry_pending() == 2
