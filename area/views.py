@@ -47,11 +47,15 @@ from billing.views.common import current_customer, set_request_cart_state
 from customers.forms import HolderForm
 from customers.models import Customer
 from customers.services import holder_create
-from mailboxes.lifecycle import mailbox_cancel
 from mailboxes.models import Mailbox, MailboxStatus
 from mailboxes.selectors import mailbox_holdings
-from mailboxes.services import TransitionError, addon_schedule_reduction, mailbox_set_auto_renew
-from mailboxes.staff import mailbox_change_holder
+from mailboxes.services import (
+    TransitionError,
+    addon_schedule_reduction,
+    mailbox_cancel,
+    mailbox_change_holder,
+    mailbox_set_auto_renew,
+)
 from pecshop.account_versions import account_version
 
 MAILBOX_SESSION_KEY = "area_mailbox_id"

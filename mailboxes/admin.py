@@ -30,12 +30,13 @@ from mailboxes.models import (
     ProvisioningCall,
     ProvisioningStatus,
 )
-from mailboxes.services import TransitionError, mailbox_set_usage
-from mailboxes.staff import (
+from mailboxes.services import (
     MAX_EXTENSION_DAYS,
+    TransitionError,
     mailbox_change_holder,
     mailbox_extend,
     mailbox_reminder_resend,
+    mailbox_set_usage,
     mailbox_staff_cancel,
 )
 from pecshop.admin_helpers import (

@@ -48,15 +48,10 @@ from mailboxes.models import (
     UsageAlert,
     UsageQuota,
 )
-from mailboxes.services import (
-    _CASCADE,
-    TransitionError,
-    event_record,
-    mailbox_transition,
-    provisioning_enqueue,
-)
+from mailboxes.services.changes import REASON_CANCEL_AT_EXPIRY
+from mailboxes.services.platform import PLATFORM_ACTION, run_calls_after_commit
+from mailboxes.services.transitions import addon_cascade, addon_sources, mailbox_move_check
 from mailboxes.terms import GRACE_DAYS, grace_ends_on
-from pecshop.account_versions import account_changed, all_accounts_changed
 
 logger = logging.getLogger(__name__)
 
@@ -65,16 +60,8 @@ EMAIL_BATCH_SIZE = 500
 MB_PER_GB = 1024
 
 REASON_EXPIRY = "scadenza"
-REASON_CANCEL_AT_EXPIRY = "disdetta alla scadenza"
 REASON_GRACE_ENDED = f"fine dei {GRACE_DAYS} giorni dopo la scadenza"
 REASON_TERM_CHANGES = "modifiche programmate al rinnovo"
-
-# What the mail platform is asked when a mailbox moves: expired, it receives but cannot
-# send; cancelled, it is deleted.
-PLATFORM_ACTION = {
-    MailboxStatus.EXPIRED: ProvisioningCall.Action.SUSPEND,
-    MailboxStatus.CANCELLED: ProvisioningCall.Action.DELETE,
-}
 
 # Days from the expiry on which each reminder is due (negative: before the expiry).
 REMINDER_DAYS: dict[str, int] = {
@@ -162,8 +149,7 @@ def _in_batches(
 def _cascade_addons(cursor, *, mailboxes_sql: str, params: list, to_status: str, reason: str):
     """Move the add-ons of the mailboxes selected by `mailboxes_sql` as their mailbox moves
     to `to_status`, writing an event for each. Returns the add-ons moved."""
-    sources, target = _CASCADE[to_status]
-    sources = sorted(sources)
+    sources, target = addon_cascade(to_status)
     addon_table, addon_catalogue = _table(MailboxAddOn), _table(AddOn)
     now = _now()
     cursor.execute(
@@ -183,15 +169,20 @@ def _cascade_addons(cursor, *, mailboxes_sql: str, params: list, to_status: str,
     return cursor.rowcount
 
 
-def _move_batch(*, where: str, params: list, to_status: str, today: date, reason: str) -> int:
-    """Move the mailboxes matching `where` (unqualified columns of the mailbox table, with
-    the status they leave) to `to_status`, their add-ons with them, and write the events.
-    Runs in the caller's transaction; returns the mailboxes moved."""
+def _move_batch(
+    *, where: str, params: list, from_status: str, to_status: str, today: date, reason: str
+) -> int:
+    """Move the mailboxes in `from_status` matching `where` (unqualified columns of the
+    mailbox table) to `to_status`, their add-ons with them, and write the events. The move
+    and the cascade come from the transition map: a move it does not allow raises
+    TransitionError before anything is written. Runs in the caller's transaction; returns
+    the mailboxes moved."""
+    mailbox_move_check(from_status, to_status)
+    where = f"status = %s AND {where}"
+    params = [from_status, *params]
     mailbox = _table(Mailbox)
     now = _now()
     date_column = {MailboxStatus.EXPIRED: "expired_on", MailboxStatus.CANCELLED: "cancelled_on"}
-    # Plain SQL sends no signals: every account's kept Area Clienti pages go.
-    all_accounts_changed()
     with connection.cursor() as cursor:
         # Events first: they read the statuses being left, in the same transaction.
         cursor.execute(
@@ -216,8 +207,8 @@ def _move_batch(*, where: str, params: list, to_status: str, today: date, reason
             reason=reason,
         )
         # The mail platform hears of it: an expired mailbox only receives, a cancelled one
-        # goes. The calls are rows of this transaction, run after commit (see
-        # `_run_provisioning_after_commit`) or, if that is lost, by the retry job.
+        # goes. The calls are rows of this transaction, run after commit or, if that is
+        # lost, by the retry job.
         cursor.execute(
             f"INSERT INTO {_table(ProvisioningCall)} (mailbox_id, action, payload, status, "
             "attempts, last_error, created_at) "
@@ -225,26 +216,13 @@ def _move_batch(*, where: str, params: list, to_status: str, today: date, reason
             "RETURNING id",
             [PLATFORM_ACTION[to_status], "{}", ProvisioningStatus.PENDING, now, *params],
         )
-        _run_provisioning_after_commit([row[0] for row in cursor.fetchall()])
+        run_calls_after_commit([row[0] for row in cursor.fetchall()])
         cursor.execute(
             f"UPDATE {mailbox} SET status = %s, {date_column[to_status]} = %s, updated_at = %s "
             f"WHERE {where}",
             [to_status, _day(today), now, *params],
         )
         return cursor.rowcount
-
-
-def _run_provisioning_after_commit(call_ids: list[int]) -> None:
-    """One task for a batch of calls, queued when the transaction commits."""
-    if not call_ids:
-        return
-
-    def run():
-        from mailboxes.tasks import run_provisioning_calls
-
-        run_provisioning_calls.delay(call_ids)
-
-    transaction.on_commit(run)
 
 
 # --- expiry, end of grace, disdetta -----------------------------------------------------------
@@ -255,13 +233,14 @@ def expire_mailboxes(*, today: date, batch_size: int = BATCH_SIZE) -> dict[str, 
     them; those with a disdetta at expiry are cancelled instead, add-ons and all."""
     counts = {"expired": 0, "cancelled": 0}
     due = Mailbox.objects.filter(status=MailboxStatus.ACTIVE, expires_on__lte=today)
-    where = "status = %s AND expires_on <= %s AND id > %s AND id <= %s AND cancel_at_expiry = %s"
+    where = "expires_on <= %s AND id > %s AND id <= %s AND cancel_at_expiry = %s"
 
     def work(after: int, last: int) -> None:
-        params = [MailboxStatus.ACTIVE, _day(today), after, last]
+        params = [_day(today), after, last]
         counts["expired"] += _move_batch(
             where=where,
             params=[*params, False],
+            from_status=MailboxStatus.ACTIVE,
             to_status=MailboxStatus.EXPIRED,
             today=today,
             reason=REASON_EXPIRY,
@@ -269,6 +248,7 @@ def expire_mailboxes(*, today: date, batch_size: int = BATCH_SIZE) -> dict[str, 
         counts["cancelled"] += _move_batch(
             where=where,
             params=[*params, True],
+            from_status=MailboxStatus.ACTIVE,
             to_status=MailboxStatus.CANCELLED,
             today=today,
             reason=REASON_CANCEL_AT_EXPIRY,
@@ -284,12 +264,13 @@ def end_grace(*, today: date, batch_size: int = BATCH_SIZE) -> dict[str, int]:
     # grace_ends_on(expires_on) <= today, written on the column so the index serves it.
     last_expiry = today - timedelta(days=GRACE_DAYS)
     due = Mailbox.objects.filter(status=MailboxStatus.EXPIRED, expires_on__lte=last_expiry)
-    where = "status = %s AND expires_on <= %s AND id > %s AND id <= %s"
+    where = "expires_on <= %s AND id > %s AND id <= %s"
 
     def work(after: int, last: int) -> None:
         counts["cancelled"] += _move_batch(
             where=where,
-            params=[MailboxStatus.EXPIRED, _day(last_expiry), after, last],
+            params=[_day(last_expiry), after, last],
+            from_status=MailboxStatus.EXPIRED,
             to_status=MailboxStatus.CANCELLED,
             today=today,
             reason=REASON_GRACE_ENDED,
@@ -317,66 +298,7 @@ def mailbox_cascade(*, mailbox_id: int, reason: str = "allineamento alla casella
                 to_status=mailbox.status,
                 reason=reason,
             )
-        if moved:
-            account_changed(mailbox.customer_id)  # plain SQL above, no signals
         return moved
-
-
-def mailbox_cancel(
-    *, mailbox: Mailbox, today: date, at_expiry: bool, actor=None, reason: str = ""
-) -> Mailbox:
-    """Disdetta by the customer or staff: now, or at the natural expiry.
-
-    Now: the mailbox is cancelled at once and its add-ons in the same transaction (a
-    handful of rows, and there must never be an active add-on on a cancelled mailbox, not
-    even for the moment a queue takes); the `cancel_mailbox_cascade` task runs after
-    commit as an idempotent check. At expiry: the expiry job cancels it on the day, and
-    automatic renewal is switched off so that it is not renewed meanwhile.
-    """
-    with transaction.atomic():
-        locked = Mailbox.objects.select_for_update().get(pk=mailbox.pk)
-        if locked.status == MailboxStatus.PENDING:
-            raise TransitionError(
-                f"La casella {locked.address} è in attesa di pagamento: annulla l'ordine."
-            )
-        if locked.status == MailboxStatus.CANCELLED:
-            raise TransitionError(f"La casella {locked.address} è già cancellata.")
-        if at_expiry:
-            if locked.status != MailboxStatus.ACTIVE:
-                raise TransitionError(
-                    f"La casella {locked.address} è già scaduta: si può solo disdire subito."
-                )
-            if not locked.cancel_at_expiry or locked.auto_renew:
-                locked.cancel_at_expiry, locked.auto_renew = True, False
-                locked.save(update_fields=["cancel_at_expiry", "auto_renew", "updated_at"])
-                event_record(
-                    mailbox=locked,
-                    kind=EventKind.SETTINGS,
-                    actor=actor,
-                    reason=reason or REASON_CANCEL_AT_EXPIRY,
-                    data={
-                        "cancel_at_expiry": True,
-                        "auto_renew": False,
-                        "on": locked.expires_on.isoformat(),
-                    },
-                )
-            return locked
-        cancelled = mailbox_transition(
-            mailbox=locked,
-            to_status=MailboxStatus.CANCELLED,
-            today=today,
-            actor=actor,
-            reason=reason or "disdetta",
-        )
-        provisioning_enqueue(mailbox=cancelled, action=PLATFORM_ACTION[MailboxStatus.CANCELLED])
-
-        def cascade():
-            from mailboxes.tasks import cancel_mailbox_cascade
-
-            cancel_mailbox_cascade.delay(cancelled.pk)
-
-        transaction.on_commit(cascade)
-        return cancelled
 
 
 # --- changes scheduled for the new term -------------------------------------------------------
@@ -384,23 +306,22 @@ def mailbox_cancel(
 
 def apply_term_changes(*, today: date, batch_size: int = BATCH_SIZE) -> dict[str, int]:
     """On the day the running term ends, apply what an early renewal scheduled: the new
-    tier and the new add-on quantities (0 ends the add-on). The semantics of
-    `mailbox_apply_term_changes`, as set-based statements; the platform is told the new
-    quotas after commit."""
+    tier and the new add-on quantities (0 ends the add-on, as the map allows from the
+    statuses in which an add-on is held); the platform is told the new quotas after
+    commit."""
     counts = {"mailboxes": 0}
     live = [MailboxStatus.ACTIVE, MailboxStatus.EXPIRED]
-    held = [AddOnStatus.ACTIVE, AddOnStatus.EXPIRED]
+    held = addon_sources(AddOnStatus.ENDED, [AddOnStatus.ACTIVE, AddOnStatus.EXPIRED])
     due = Mailbox.objects.filter(term_changes_on__lte=today, status__in=live)
     mailbox, addon_table, event = _table(Mailbox), _table(MailboxAddOn), _table(MailboxEvent)
     addon_catalogue, tier = _table(AddOn), _table(Tier)
-    where = "term_changes_on <= %s AND status IN (%s, %s) AND id > %s AND id <= %s"
+    where = f"term_changes_on <= %s AND status IN ({_placeholders(live)}) AND id > %s AND id <= %s"
     columns = "(mailbox_id, mailbox_addon_id, kind, from_status, to_status, data, reason, actor_id, created_at)"
 
     def work(after: int, last: int) -> None:
         params = [_day(today), *live, after, last]
         chosen = f"SELECT id FROM {mailbox} WHERE {where}"
         now = _now()
-        all_accounts_changed()  # plain SQL below, no signals
         with connection.cursor() as cursor:
             cursor.execute(
                 f"INSERT INTO {event} {columns} SELECT m.id, NULL, %s, '', '', "
@@ -414,7 +335,7 @@ def apply_term_changes(*, today: date, batch_size: int = BATCH_SIZE) -> dict[str
                 f"INSERT INTO {event} {columns} SELECT ma.mailbox_id, ma.id, %s, ma.status, %s, "
                 f"{_json_object(('addon', 'a.code'), ('quantity', 'ma.quantity'))}, %s, NULL, %s "
                 f"FROM {addon_table} ma JOIN {addon_catalogue} a ON a.id = ma.addon_id "
-                f"WHERE ma.next_quantity = 0 AND ma.status IN (%s, %s) "
+                f"WHERE ma.next_quantity = 0 AND ma.status IN ({_placeholders(held)}) "
                 f"AND ma.mailbox_id IN ({chosen})",
                 [EventKind.ADDON_STATUS, AddOnStatus.ENDED, REASON_TERM_CHANGES, now]
                 + [*held, *params],
@@ -424,19 +345,19 @@ def apply_term_changes(*, today: date, batch_size: int = BATCH_SIZE) -> dict[str
                 f"{_json_object(('addon', 'a.code'), ('from', 'ma.quantity'), ('to', 'ma.next_quantity'))}, "
                 f"%s, NULL, %s "
                 f"FROM {addon_table} ma JOIN {addon_catalogue} a ON a.id = ma.addon_id "
-                f"WHERE ma.next_quantity > 0 AND ma.status IN (%s, %s) "
+                f"WHERE ma.next_quantity > 0 AND ma.status IN ({_placeholders(held)}) "
                 f"AND ma.mailbox_id IN ({chosen})",
                 [EventKind.ADDON_CHANGED, REASON_TERM_CHANGES, now, *held, *params],
             )
             cursor.execute(
                 f"UPDATE {addon_table} SET status = %s, next_quantity = NULL, updated_at = %s "
-                f"WHERE next_quantity = 0 AND status IN (%s, %s) AND mailbox_id IN ({chosen})",
+                f"WHERE next_quantity = 0 AND status IN ({_placeholders(held)}) AND mailbox_id IN ({chosen})",
                 [AddOnStatus.ENDED, now, *held, *params],
             )
             cursor.execute(
                 f"UPDATE {addon_table} SET quantity = next_quantity, next_quantity = NULL, "
                 f"updated_at = %s "
-                f"WHERE next_quantity > 0 AND status IN (%s, %s) AND mailbox_id IN ({chosen})",
+                f"WHERE next_quantity > 0 AND status IN ({_placeholders(held)}) AND mailbox_id IN ({chosen})",
                 [now, *held, *params],
             )
             cursor.execute(
@@ -476,7 +397,7 @@ def _provisioning_set_quotas(mailbox_ids: list[int]) -> None:
         ]
     )
     # Without ids (a backend that does not return them) the retry job runs the calls.
-    _run_provisioning_after_commit([call.pk for call in calls if call.pk])
+    run_calls_after_commit([call.pk for call in calls if call.pk])
 
 
 # --- reminders --------------------------------------------------------------------------------

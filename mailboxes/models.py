@@ -15,7 +15,8 @@ class MailboxStatus(models.TextChoices):
     CANCELLED = "cancelled", "cancellata"
 
 
-# The only moves a mailbox can make; mailboxes.services.mailbox_transition applies them.
+# The only moves a mailbox can make. mailboxes.services.transitions applies them to one
+# mailbox, and the set-based jobs (mailboxes.lifecycle) take their moves from here too.
 MAILBOX_TRANSITIONS: dict[str, frozenset[str]] = {
     MailboxStatus.PENDING: frozenset({MailboxStatus.ACTIVE, MailboxStatus.CANCELLED}),
     MailboxStatus.ACTIVE: frozenset({MailboxStatus.EXPIRED, MailboxStatus.CANCELLED}),
@@ -38,6 +39,20 @@ ADDON_TRANSITIONS: dict[str, frozenset[str]] = {
     AddOnStatus.EXPIRED: frozenset({AddOnStatus.ACTIVE, AddOnStatus.CANCELLED, AddOnStatus.ENDED}),
     AddOnStatus.CANCELLED: frozenset(),
     AddOnStatus.ENDED: frozenset(),
+}
+
+# What the add-ons of a mailbox do when it moves: mailbox target -> (the add-on statuses that
+# move with it, their target). Each of those add-on moves is one of ADDON_TRANSITIONS.
+ADDON_CASCADE: dict[str, tuple[frozenset[str], str]] = {
+    MailboxStatus.ACTIVE: (
+        frozenset({AddOnStatus.PENDING, AddOnStatus.EXPIRED}),
+        AddOnStatus.ACTIVE,
+    ),
+    MailboxStatus.EXPIRED: (frozenset({AddOnStatus.ACTIVE}), AddOnStatus.EXPIRED),
+    MailboxStatus.CANCELLED: (
+        frozenset({AddOnStatus.PENDING, AddOnStatus.ACTIVE, AddOnStatus.EXPIRED}),
+        AddOnStatus.CANCELLED,
+    ),
 }
 
 # Statuses in which an address or an add-on is still held (not yet given up for good).

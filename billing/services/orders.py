@@ -219,12 +219,10 @@ def _place(*, customer, items, payment_method, placement_key, today, billing_hol
                 customer=customer,
                 term_years=params["years"],
                 addons={addons[c]: q for c, q in params.get("addons", {}).items()},
+                password_hash=params.pop("password_hash", ""),
                 actor=actor,
                 reason=f"ordine {order.number}",
             )
-            if params.get("password_hash"):
-                Mailbox.objects.filter(pk=mailbox.pk).update(password=params["password_hash"])
-            params.pop("password_hash", None)
         else:
             # What the price was computed on: fulfilment refuses to apply it to anything else.
             params["expires_on_at_order"] = mailbox.expires_on.isoformat()

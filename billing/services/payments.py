@@ -158,10 +158,12 @@ def order_fulfil(*, order: Order, paid_on: date, actor=None) -> None:
                 if mailbox.status != MailboxStatus.PENDING:
                     raise FulfilmentConflict(f"La casella {mailbox.address} non è più riservata.")
                 mailbox = mailbox_activate(
-                    mailbox=mailbox, activated_on=paid_on, actor=actor, reason=reason
+                    mailbox=mailbox,
+                    activated_on=paid_on,
+                    auto_renew=order.payment_method != PaymentMethod.BANK_TRANSFER,
+                    actor=actor,
+                    reason=reason,
                 )
-                mailbox.auto_renew = order.payment_method != PaymentMethod.BANK_TRANSFER
-                mailbox.save(update_fields=["auto_renew", "updated_at"])
                 provisioning_enqueue(
                     mailbox=mailbox, action="create", payload=quotas_payload(mailbox)
                 )

@@ -31,8 +31,7 @@ from billing.services.orders import (
     order_transition,
 )
 from mailboxes.models import MailboxStatus
-from mailboxes.services import mailbox_transition
-from mailboxes.staff import mailbox_staff_cancel
+from mailboxes.services import mailbox_staff_cancel, mailbox_transition
 
 
 @dataclass

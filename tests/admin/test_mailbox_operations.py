@@ -9,8 +9,7 @@ from django.urls import reverse
 
 from customers.models import Holder
 from mailboxes.models import AddOnStatus, EventKind, MailboxStatus, ProvisioningCall
-from mailboxes.services import TransitionError
-from mailboxes.staff import mailbox_change_holder, mailbox_extend
+from mailboxes.services import TransitionError, mailbox_change_holder, mailbox_extend
 from tests.conftest import COMPANY
 
 pytestmark = pytest.mark.django_db
@@ -210,8 +209,7 @@ def test_resending_the_reminder_mails_the_account_and_is_audited(
 def test_the_reminder_of_an_expired_mailbox_speaks_of_the_grace_period(
     mailbox, support, mailoutbox
 ):
-    from mailboxes.services import mailbox_transition
-    from mailboxes.staff import mailbox_reminder_resend
+    from mailboxes.services import mailbox_reminder_resend, mailbox_transition
 
     mailbox_transition(mailbox=mailbox, to_status="expired", today=date(2027, 5, 25))
     mailbox_reminder_resend(

@@ -270,7 +270,7 @@ def test_a_renewal_attempt_cut_short_is_resumed_with_the_same_payment(
 
 @pytest.mark.django_db
 def test_no_automatic_renewal_when_it_is_off_or_a_disdetta_is_given(bought, saved_card):
-    from mailboxes.lifecycle import mailbox_cancel
+    from mailboxes.services import mailbox_cancel
 
     off = bought("spento")
     Mailbox.objects.filter(pk=off.pk).update(auto_renew=False)

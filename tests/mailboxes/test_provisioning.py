@@ -133,7 +133,8 @@ def test_expiry_suspends_renewal_in_grace_resumes_and_the_end_of_grace_deletes(
 def test_a_disdetta_deletes_the_mailbox_on_the_platform_when_it_takes_effect(
     make_mailbox, at_expiry, django_capture_on_commit_callbacks
 ):
-    from mailboxes.lifecycle import expire_mailboxes, mailbox_cancel
+    from mailboxes.lifecycle import expire_mailboxes
+    from mailboxes.services import mailbox_cancel
 
     mailbox = make_mailbox()
     ProvisioningCall.objects.all().delete()
@@ -146,7 +147,7 @@ def test_a_disdetta_deletes_the_mailbox_on_the_platform_when_it_takes_effect(
 
 
 def test_staff_cancel_asks_the_platform_once(make_mailbox, django_user_model):
-    from mailboxes.staff import mailbox_staff_cancel
+    from mailboxes.services import mailbox_staff_cancel
 
     mailbox = make_mailbox()
     staff = django_user_model.objects.create_user("staff", "staff@example.it", "x")
