@@ -6,8 +6,3 @@ class AreaConfig(AppConfig):
 
     name = "area"
     verbose_name = "Area Clienti"
-
-    def ready(self):
-        from area import signals
-
-        signals.connect()

@@ -72,9 +72,13 @@ class RenewalForm(forms.Form):
         catalogue: Catalogue,
         mailbox: Mailbox,
         holdings: dict[str, int],
+        to_tier: str = "",
+        addable: tuple[str, ...] = (),
         changes_allowed: bool = True,
         **kwargs,
     ):
+        """`to_tier` is the renewal's target tier (default: the same) and `addable` the
+        add-ons it may add, both as `area.selectors.mailbox_actions` offers them."""
         super().__init__(*args, **kwargs)
         self.keep_fields, self.add_fields = [], []
         if not changes_allowed:
@@ -85,7 +89,7 @@ class RenewalForm(forms.Form):
             (code, tier.name)
             for code, tier in sorted(catalogue.tiers.items(), key=lambda t: t[1].rank)
         ]
-        self.fields["to_tier"].initial = mailbox.tier.code
+        self.fields["to_tier"].initial = to_tier or mailbox.tier.code
         for code in catalogue.ordered(holdings):
             name = f"keep_{code}"
             self.fields[name] = forms.IntegerField(
@@ -97,18 +101,15 @@ class RenewalForm(forms.Form):
                 help_text=f"Ora {holdings[code]}. Indica meno per ridurre, 0 per non rinnovarlo.",
             )
             self.keep_fields.append(name)
-        for code in catalogue.ordered(catalogue.addons):
-            if catalogue.rule(mailbox.tier.code, code).sold or any(
-                catalogue.rule(t, code).sold for t in catalogue.tiers
-            ):
-                name = f"add_{code}"
-                self.fields[name] = forms.IntegerField(
-                    label=f"{catalogue.addon(code).name}: da aggiungere",
-                    min_value=0,
-                    initial=0,
-                    required=False,
-                )
-                self.add_fields.append(name)
+        for code in addable:
+            name = f"add_{code}"
+            self.fields[name] = forms.IntegerField(
+                label=f"{catalogue.addon(code).name}: da aggiungere",
+                min_value=0,
+                initial=0,
+                required=False,
+            )
+            self.add_fields.append(name)
         self.holdings = holdings
 
     def item_params(self) -> dict:

@@ -5,12 +5,19 @@ from datetime import date, timedelta
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Prefetch, Q, QuerySet
+from django.urls import reverse
 
-from billing.catalogue_cache import current_catalogue
-from billing.pricing import QUOTA_LABELS, AddOnInfo, Catalogue, quota_gb
+from billing.pricing import (
+    QUOTA_LABELS,
+    AddOnInfo,
+    Catalogue,
+    PricingError,
+    quota_gb,
+    quote_upgrade,
+)
 from customers.models import Customer
 from mailboxes.models import AddOnStatus, Mailbox, MailboxAddOn, MailboxStatus
-from mailboxes.terms import MB_PER_GB
+from mailboxes.terms import MB_PER_GB, grace_ends_on
 
 PAGE_SIZE = 20
 EXPIRING_DAYS = 30
@@ -19,26 +26,24 @@ HELD = [AddOnStatus.ACTIVE, AddOnStatus.EXPIRED]
 
 @dataclass(frozen=True)
 class UsageBar:
+    """One usage bar, every figure worked out here so the template only prints them."""
+
     label: str
     used_mb: int
     quota_gb: int
+    percent: int
+    level: str  # "ok", "warn" from 70%, "danger" from 90% (the alert thresholds)
+    used_gb: str  # "1,5"
 
-    @property
-    def percent(self) -> int:
-        if not self.quota_gb:
-            return 100 if self.used_mb else 0
-        return min(100, round(self.used_mb * 100 / (self.quota_gb * MB_PER_GB)))
 
-    @property
-    def level(self) -> str:
-        """ "ok", "warn" from 70%, "danger" from 90% (the alert thresholds)."""
-        if self.percent >= 90:
-            return "danger"
-        return "warn" if self.percent >= 70 else "ok"
-
-    @property
-    def used_gb(self) -> str:
-        return f"{self.used_mb / MB_PER_GB:.1f}".replace(".", ",")
+def usage_bar(label: str, used_mb: int, quota_gb: int) -> UsageBar:
+    if not quota_gb:
+        percent = 100 if used_mb else 0
+    else:
+        percent = min(100, round(used_mb * 100 / (quota_gb * MB_PER_GB)))
+    level = "danger" if percent >= 90 else "warn" if percent >= 70 else "ok"
+    used_gb = f"{used_mb / MB_PER_GB:.1f}".replace(".", ",")
+    return UsageBar(label, used_mb, quota_gb, percent, level, used_gb)
 
 
 @dataclass(frozen=True)
@@ -56,7 +61,7 @@ def usage_bars(catalogue: Catalogue, mailbox: Mailbox, holdings: dict[str, int])
         limit = quota_gb(catalogue, mailbox.tier.code, holdings, quota)
         used = getattr(mailbox, f"usage_{quota}_mb")
         if limit or used:
-            bars.append(UsageBar(label.removeprefix("della ").removeprefix("dell'"), used, limit))
+            bars.append(usage_bar(label.removeprefix("della ").removeprefix("dell'"), used, limit))
     return bars
 
 
@@ -143,15 +148,15 @@ def addon_rows(catalogue: Catalogue, mailbox: Mailbox, holdings: dict[str, int])
     return rows
 
 
-def customer_mailboxes(customer: Customer) -> QuerySet[Mailbox]:
-    return (
-        Mailbox.objects.filter(customer=customer)
-        .select_related("tier", "holder")
-        .prefetch_related(
-            Prefetch(
-                "addons",
-                queryset=MailboxAddOn.objects.filter(status__in=HELD).select_related("addon"),
-            )
+def customer_mailboxes(customer: Customer | None) -> QuerySet[Mailbox]:
+    """The account's mailboxes with what their rows show, in a fixed number of queries
+    (None: any mailbox, for a session opened with a mailbox's own credentials, which then
+    asks for that one mailbox only)."""
+    mailboxes = Mailbox.objects.all() if customer is None else customer.mailboxes.all()
+    return mailboxes.select_related("tier", "holder", "customer").prefetch_related(
+        Prefetch(
+            "addons",
+            queryset=MailboxAddOn.objects.filter(status__in=HELD).select_related("addon"),
         )
     )
 
@@ -165,9 +170,20 @@ class Filters:
 
 
 def dashboard_lists(
-    customer: Customer, filters: Filters, *, today: date, own_page: int = 1, others_page: int = 1
+    customer: Customer | None,
+    filters: Filters,
+    *,
+    catalogue: Catalogue,
+    today: date,
+    own_page: int = 1,
+    others_page: int = 1,
 ) -> dict[str, Page]:
-    """ "Le mie caselle PEC" and "PEC di altri titolari", filtered and paged."""
+    """ "Le mie caselle PEC" and "PEC di altri titolari", filtered and paged, each page with
+    its rows worked out (`page.rows`). A user without a customer profile has none."""
+    if customer is None:
+        empty = Paginator(Mailbox.objects.none(), PAGE_SIZE).get_page(1)
+        empty.rows = []
+        return {"own": empty, "others": empty}
     mailboxes = customer_mailboxes(customer).order_by("address")
     if filters.q:
         q = filters.q.strip()
@@ -191,7 +207,6 @@ def dashboard_lists(
         )
     elif filters.expiry == "expired":
         mailboxes = mailboxes.filter(status=MailboxStatus.EXPIRED)
-    catalogue = current_catalogue(today)
     own_holder = customer.own_holder_id
     pages = {}
     for name, queryset, number in (
@@ -202,3 +217,191 @@ def dashboard_lists(
         page.rows = [row(catalogue, m, today) for m in page.object_list]
         pages[name] = page
     return pages
+
+
+# --- what a mailbox offers ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MailboxAction:
+    """One thing the mailbox page offers: its button and, for a purchase, what it may buy.
+
+    `choices` are add-on codes (acquista, aumenta, multiutente, a renewal's add-ons to add)
+    or tier codes (upgrade); `to_tier` is a renewal's target tier.
+    """
+
+    code: str
+    label: str
+    url: str
+    style: str = "secondary"  # "primary", "secondary" or "danger"
+    choices: tuple[str, ...] = ()
+    to_tier: str = ""
+
+
+PURCHASES = ("acquista", "aumenta", "multiutente", "upgrade", "rinnova")
+
+
+def renewable(mailbox: Mailbox, today: date) -> bool:
+    """Active, or expired and still in the grace period."""
+    if mailbox.status == MailboxStatus.ACTIVE:
+        return True
+    return bool(
+        mailbox.status == MailboxStatus.EXPIRED
+        and mailbox.expires_on
+        and today < grace_ends_on(mailbox.expires_on)
+    )
+
+
+def mailbox_actions(
+    mailbox: Mailbox,
+    today: date,
+    *,
+    catalogue: Catalogue,
+    holdings: dict[str, int],
+    mailbox_only: bool = False,
+) -> list[MailboxAction]:
+    """Every action the mailbox offers now, in the order the page shows them.
+
+    - Acquista: add-ons the tier sells that the mailbox does not hold (users aside);
+    - Aumenta: GB add-ons held, sold by the tier, below its maximum;
+    - Aggiungi utenti Multiutente: only where the tier sells users (Premium);
+    - Passa a una tipologia superiore: while a higher tier exists;
+    - Rinnova, and Rinnova come <tipologia> for the other tiers: each offers to add only the
+      add-ons its target tier sells (a Pro renewal offers neither Multiutente nor SMS);
+    - Riduci GB: a GB add-on with a quota is held;
+    - Cambia titolare, Disdetta.
+    Purchases other than the renewal need an active mailbox; a session opened with the
+    mailbox's own credentials may only renew it as it is. Nothing for a cancelled mailbox
+    or one awaiting payment. Withdrawal (Recedi, art. 54-bis) is not built yet: when it
+    is, its rule is added here.
+    """
+    if mailbox.status not in (MailboxStatus.ACTIVE, MailboxStatus.EXPIRED):
+        return []
+    tier = mailbox.tier.code
+    pk = mailbox.pk
+
+    def url(name: str, *args) -> str:
+        return reverse(f"area:{name}", args=[pk, *args])
+
+    def sold(tier_code: str, code: str) -> bool:
+        return catalogue.rule(tier_code, code).sold
+
+    actions: list[MailboxAction] = []
+    active = mailbox.status == MailboxStatus.ACTIVE and not mailbox_only
+    if active:
+        addons = catalogue.ordered(catalogue.addons)
+        new = tuple(
+            c
+            for c in addons
+            if sold(tier, c) and c not in holdings and catalogue.addon(c).unit != "USER"
+        )
+        if new:
+            actions.append(
+                MailboxAction("acquista", "Acquista", url("action", "acquista"), "primary", new)
+            )
+        more = tuple(
+            c
+            for c in catalogue.ordered(holdings)
+            if catalogue.addon(c).unit == "GB"
+            and sold(tier, c)
+            and holdings[c] < catalogue.rule(tier, c).max_quantity
+        )
+        if more:
+            actions.append(
+                MailboxAction("aumenta", "Aumenta", url("action", "aumenta"), "primary", more)
+            )
+        users = tuple(c for c in addons if catalogue.addon(c).unit == "USER" and sold(tier, c))
+        if users:
+            actions.append(
+                MailboxAction(
+                    "multiutente",
+                    "Aggiungi utenti Multiutente",
+                    url("action", "multiutente"),
+                    "primary",
+                    users,
+                )
+            )
+        higher = tuple(
+            t.code
+            for t in sorted(catalogue.tiers.values(), key=lambda t: t.rank)
+            if t.rank > catalogue.tier(tier).rank
+        )
+        if higher:
+            actions.append(
+                MailboxAction(
+                    "upgrade",
+                    "Passa a una tipologia superiore",
+                    url("action", "upgrade"),
+                    "secondary",
+                    higher,
+                )
+            )
+        reducible = tuple(
+            c
+            for c in catalogue.ordered(holdings)
+            if catalogue.addon(c).unit == "GB" and catalogue.addon(c).quota
+        )
+        if reducible:
+            actions.append(MailboxAction("riduci", "Riduci GB", url("reduce"), choices=reducible))
+    if renewable(mailbox, today):
+        targets = (
+            [tier]
+            if mailbox_only
+            else [t.code for t in sorted(catalogue.tiers.values(), key=lambda t: t.rank)]
+        )
+        if tier not in targets:  # a tier no longer in the catalogue renews as it is
+            targets.insert(0, tier)
+        for target in sorted(targets, key=lambda t: t != tier):
+            addable = (
+                ()
+                if mailbox_only
+                else tuple(c for c in catalogue.ordered(catalogue.addons) if sold(target, c))
+            )
+            base = url("action", "rinnova")
+            actions.append(
+                MailboxAction(
+                    "rinnova",
+                    "Rinnova" if target == tier else f"Rinnova come {catalogue.tier(target).name}",
+                    base if target == tier else f"{base}?tipologia={target}",
+                    choices=addable,
+                    to_tier=target,
+                )
+            )
+    if not mailbox_only:
+        actions.append(MailboxAction("titolare", "Cambia titolare", url("holder")))
+        actions.append(MailboxAction("disdetta", "Disdetta", url("cancel"), "danger"))
+    return actions
+
+
+def offered_action(
+    actions: list[MailboxAction], code: str, to_tier: str = ""
+) -> MailboxAction | None:
+    """The offered action `code` (for a renewal, the one to `to_tier`, default the first)."""
+    for action in actions:
+        if action.code == code and (not to_tier or action.to_tier == to_tier):
+            return action
+    return None
+
+
+def upgrade_offers(catalogue: Catalogue, mailbox: Mailbox, holdings: dict[str, int], today: date):
+    """The comparison beside a purchase: the price of moving to each higher tier for the
+    months left (only for an active mailbox)."""
+    offers = []
+    if mailbox.status != MailboxStatus.ACTIVE:
+        return offers
+    for tier in sorted(catalogue.tiers.values(), key=lambda t: t.rank):
+        if tier.rank <= mailbox.tier.rank:
+            continue
+        try:
+            quote = quote_upgrade(
+                catalogue,
+                tier=mailbox.tier.code,
+                to_tier=tier.code,
+                expires_on=mailbox.expires_on,
+                today=today,
+                held=holdings,
+            )
+        except PricingError:
+            continue
+        offers.append({"tier": tier, "quote": quote})
+    return offers

@@ -17,7 +17,6 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.views.decorators.http import require_POST
 
 from area.forms import (
@@ -31,19 +30,30 @@ from area.forms import (
     UpgradeForm,
 )
 from area.selectors import (
+    PURCHASES,
     Filters,
     addon_rows,
     customer_mailboxes,
     dashboard_lists,
+    mailbox_actions,
+    offered_action,
     row,
+    upgrade_offers,
 )
-from billing.catalogue_cache import cached_fragment, current_catalogue
+from area.sessions import (
+    MAILBOX_SESSION_KEY,  # noqa: F401 - importable from here as before
+    SESSION_ORDERS_KEY,  # noqa: F401
+    mailbox_session_start,
+    session_mailbox_id,
+    session_order_add,
+    session_orders,
+)
+from billing.catalogue_cache import current_catalogue
 from billing.models import Invoice, InvoiceKind, ItemKind, Order, PaymentMethod
-from billing.pricing import PricingError, quota_gb, quote_upgrade
-from billing.services.cart import cart_state, customer_cart_state_key
+from billing.pricing import PricingError, quota_gb
 from billing.services.items import ItemSpec, item_quote
 from billing.services.orders import OrderError, order_place
-from billing.views.common import current_customer, set_request_cart_state
+from billing.views.common import current_customer
 from customers.forms import HolderForm
 from customers.models import Customer
 from customers.services import holder_create
@@ -56,10 +66,7 @@ from mailboxes.services import (
     mailbox_change_holder,
     mailbox_set_auto_renew,
 )
-from pecshop.account_versions import account_version
 
-MAILBOX_SESSION_KEY = "area_mailbox_id"
-SESSION_ORDERS_KEY = "area_orders"  # orders placed in a mailbox-credential session
 TOKEN_SALT = "area-purchase"
 TOKEN_MAX_AGE = 3600
 
@@ -68,16 +75,20 @@ TOKEN_MAX_AGE = 3600
 
 
 def area_required(view):
-    """A logged-in customer, or a session opened with a mailbox's own credentials."""
+    """A logged-in user, or a session opened with a mailbox's own credentials.
+
+    A user without a customer profile (staff, for instance) sees an empty Area Clienti; the
+    profile is created only by a POST (a GET writes nothing).
+    """
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        if current_customer(request) is None and not request.session.get(MAILBOX_SESSION_KEY):
-            if request.user.is_authenticated:
-                Customer.objects.get_or_create(user=request.user)
-            else:
+        if current_customer(request) is None and not session_mailbox_id(request):
+            if not request.user.is_authenticated:
                 messages.info(request, "Accedi per entrare nell'Area Clienti.")
                 return redirect(f"{reverse('customers:login')}?next={request.path}")
+            if request.method == "POST":
+                Customer.objects.get_or_create(user=request.user)
         return view(request, *args, **kwargs)
 
     return wrapper
@@ -86,12 +97,7 @@ def area_required(view):
 def _mailbox_only(request) -> int | None:
     if current_customer(request) is not None:
         return None
-    return request.session.get(MAILBOX_SESSION_KEY)
-
-
-def _session_orders(request) -> list[str]:
-    """The numbers of the orders placed in a mailbox-credential session."""
-    return request.session.get(SESSION_ORDERS_KEY, [])
+    return session_mailbox_id(request)
 
 
 def _mailbox(request, pk: int, *, changes: bool = True) -> Mailbox:
@@ -99,50 +105,12 @@ def _mailbox(request, pk: int, *, changes: bool = True) -> Mailbox:
     customer = current_customer(request)
     if customer is not None:
         return get_object_or_404(customer_mailboxes(customer), pk=pk)
-    if not changes and request.session.get(MAILBOX_SESSION_KEY) == pk:
-        return get_object_or_404(
-            Mailbox.objects.select_related("tier", "holder", "customer__own_holder"), pk=pk
-        )
+    if not changes and session_mailbox_id(request) == pk:
+        return get_object_or_404(customer_mailboxes(None), pk=pk)
     raise Http404
 
 
 # --- dashboard and mailbox page ------------------------------------------------------------
-
-
-def _kept_page(request, customer, render_page) -> HttpResponse:
-    """The page `render_page()` renders, kept in this process's memory and served again until
-    anything it shows changes: the account (see pecshop.account_versions), the cart in the
-    header, the catalogue or the day. The key names the customer, so a kept page is served
-    only to the account it was rendered (and authorized) for, and the browser's CSRF secret,
-    since the page's forms carry a token good only with that browser's cookie. A page with
-    messages to show is never kept."""
-    csrf_secret = request.META.get("CSRF_COOKIE")
-    if (
-        not csrf_secret
-        or request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
-        or len(messages.get_messages(request))
-    ):
-        return render_page()
-    cart_key = customer_cart_state_key(customer.pk)
-    version, found = account_version(customer.pk, also=[cart_key])
-    cart = cart_state(customer=customer, cached=found.get(cart_key))
-    set_request_cart_state(request, cart)
-    key = ":".join(
-        [
-            "area-page",
-            str(customer.pk),
-            version,
-            f"{cart.version}-{cart.count}" if cart else "",
-            csrf_secret,
-            request.user.get_username(),
-            request.user.email,
-            get_language(),
-            request.get_full_path(),
-        ]
-    )
-
-    # The pages kept here render a 200 or raise Http404 (nothing is kept then).
-    return HttpResponse(cached_fragment(key, lambda: render_page().content))
 
 
 @area_required
@@ -151,11 +119,8 @@ def dashboard(request):
     if only:
         return redirect("area:mailbox", pk=only)
     customer = current_customer(request)
-    return _kept_page(request, customer, lambda: _dashboard_page(request, customer))
-
-
-def _dashboard_page(request, customer) -> HttpResponse:
     today = timezone.localdate()
+    catalogue = current_catalogue(today)
     filters = Filters(
         q=request.GET.get("q", "")[:100],
         status=request.GET.get("stato", "")
@@ -169,11 +134,11 @@ def _dashboard_page(request, customer) -> HttpResponse:
     pages = dashboard_lists(
         customer,
         filters,
+        catalogue=catalogue,
         today=today,
         own_page=request.GET.get("pagina_mie", 1),
         others_page=request.GET.get("pagina_altri", 1),
     )
-    tiers = sorted(current_catalogue(today).tiers.values(), key=lambda t: t.rank)
     return render(
         request,
         "area/dashboard.html",
@@ -181,140 +146,106 @@ def _dashboard_page(request, customer) -> HttpResponse:
             "pages": pages,
             "filters": filters,
             "statuses": MailboxStatus.choices,
-            "tiers": tiers,
-            "query": request.GET.copy(),
+            "tiers": sorted(catalogue.tiers.values(), key=lambda t: t.rank),
+            "querystring": request.GET.urlencode(),
         },
     )
 
 
 @area_required
 def mailbox_detail(request, pk: int):
-    customer = current_customer(request)
-    if customer is None:  # a mailbox-credential session: its own mailbox, rendered each time
-        return _mailbox_page(request, pk)
-    return _kept_page(request, customer, lambda: _mailbox_page(request, pk))
-
-
-def _mailbox_page(request, pk: int) -> HttpResponse:
     mailbox = _mailbox(request, pk, changes=False)
+    mailbox_only = _mailbox_only(request) is not None
     today = timezone.localdate()
     catalogue = current_catalogue(today)
     info = row(catalogue, mailbox, today)
-    addons = addon_rows(catalogue, mailbox, info.holdings)
     events = Paginator(
         mailbox.events.select_related("actor").order_by("-created_at", "-id"), 20
     ).get_page(request.GET.get("eventi", 1))
     orders = Order.objects.filter(items__mailbox=mailbox, customer_id=mailbox.customer_id)
-    if _mailbox_only(request):  # the account's orders stay the account's
-        orders = orders.filter(number__in=_session_orders(request))
+    if mailbox_only:  # the account's orders stay the account's
+        orders = orders.filter(number__in=session_orders(request))
     orders = list(orders.distinct().order_by("-created_at")[:20])
-    invoices = list(
-        mailbox.customer.invoices.filter(order__in=[o.pk for o in orders]).order_by(
-            "-issued_on", "-number"
+    invoices = (
+        list(
+            Invoice.objects.filter(
+                customer_id=mailbox.customer_id, order__in=[o.pk for o in orders]
+            ).order_by("-issued_on", "-number")
         )
+        if orders
+        else []
     )
-    is_own = mailbox.holder_id == mailbox.customer.own_holder_id
     return render(
         request,
         "area/mailbox.html",
         {
             "mailbox": mailbox,
             "info": info,
-            "addons": addons,
+            "addons": addon_rows(catalogue, mailbox, info.holdings),
+            "actions": mailbox_actions(
+                mailbox,
+                today,
+                catalogue=catalogue,
+                holdings=info.holdings,
+                mailbox_only=mailbox_only,
+            ),
             "events": events,
             "orders": orders,
             "invoices": invoices,
-            "mailbox_only": _mailbox_only(request) is not None,
-            "is_own": is_own,
-            "can_change": mailbox.status == MailboxStatus.ACTIVE and _mailbox_only(request) is None,
-            "can_renew": mailbox.status in (MailboxStatus.ACTIVE, MailboxStatus.EXPIRED),
-            "higher_tiers": [t for t in catalogue.tiers.values() if t.rank > mailbox.tier.rank],
+            "mailbox_only": mailbox_only,
+            "is_own": mailbox.holder_id == mailbox.customer.own_holder_id,
+            "can_change": mailbox.status == MailboxStatus.ACTIVE and not mailbox_only,
         },
     )
 
 
 # --- buying: form, rateo breakdown, payment method, order --------------------------------
 
-ACTIONS = {
+TITLES = {
     "acquista": (ItemKind.ADDON, "Acquista un servizio"),
     "aumenta": (ItemKind.ADDON, "Aumenta lo spazio"),
     "multiutente": (ItemKind.ADDON, "Aggiungi utenti Multiutente"),
     "upgrade": (ItemKind.UPGRADE, "Passa a una tipologia superiore"),
     "rinnova": (ItemKind.RENEWAL, "Rinnova"),
 }
+ACTIONS = TITLES  # the name other modules knew
 
 
-def _action_form(action, data, catalogue, mailbox, holdings, mailbox_only):
-    tier = mailbox.tier.code
-    if action == "acquista":
-        choices = [
-            (code, catalogue.addon(code).name)
-            for code in catalogue.ordered(catalogue.addons)
-            if catalogue.rule(tier, code).sold and code not in holdings and code != "MULTIUTENTE"
-        ]
-        return AddOnPurchaseForm(data, choices=choices) if choices else None
-    if action == "aumenta":
+def _action_form(offered, data, catalogue, mailbox, holdings, mailbox_only):
+    """The form of an action the mailbox offers (`offered`, from `mailbox_actions`): its
+    choices are exactly what the selector allows."""
+    if offered.code in ("acquista", "multiutente"):
+        choices = [(code, catalogue.addon(code).name) for code in offered.choices]
+        return AddOnPurchaseForm(data, choices=choices)
+    if offered.code == "aumenta":
         choices = [
             (code, f"{catalogue.addon(code).name} (ora {holdings[code]} GB)")
-            for code in catalogue.ordered(holdings)
-            if catalogue.addon(code).unit == "GB" and catalogue.rule(tier, code).sold
+            for code in offered.choices
         ]
-        return AddOnPurchaseForm(data, choices=choices) if choices else None
-    if action == "multiutente":
-        if not catalogue.rule(tier, "MULTIUTENTE").sold:
-            return None
-        return AddOnPurchaseForm(
-            data, choices=[("MULTIUTENTE", catalogue.addon("MULTIUTENTE").name)]
-        )
-    if action == "upgrade":
-        current = catalogue.tier(tier)
-        choices = [
-            (t.code, t.name)
-            for t in sorted(catalogue.tiers.values(), key=lambda t: t.rank)
-            if t.rank > current.rank
-        ]
-        return UpgradeForm(data, choices=choices) if choices else None
+        return AddOnPurchaseForm(data, choices=choices)
+    if offered.code == "upgrade":
+        choices = [(code, catalogue.tier(code).name) for code in offered.choices]
+        return UpgradeForm(data, choices=choices)
     return RenewalForm(
         data,
         catalogue=catalogue,
         mailbox=mailbox,
         holdings=holdings,
+        to_tier=offered.to_tier,
+        addable=offered.choices,
         changes_allowed=not mailbox_only,
     )
 
 
-def _upgrade_offers(catalogue, mailbox, holdings, today):
-    """The seed's comparison: the price of moving to each higher tier, for the months left."""
-    offers = []
-    if mailbox.status != MailboxStatus.ACTIVE:
-        return offers
-    for tier in sorted(catalogue.tiers.values(), key=lambda t: t.rank):
-        if tier.rank <= mailbox.tier.rank:
-            continue
-        try:
-            quote = quote_upgrade(
-                catalogue,
-                tier=mailbox.tier.code,
-                to_tier=tier.code,
-                expires_on=mailbox.expires_on,
-                today=today,
-                held=holdings,
-            )
-        except PricingError:
-            continue
-        offers.append({"tier": tier, "quote": quote})
-    return offers
-
-
 @area_required
 def mailbox_action(request, pk: int, action: str):
-    if action not in ACTIONS:
+    if action not in PURCHASES:
         raise Http404
     mailbox_only = _mailbox_only(request) is not None
     if mailbox_only and action != "rinnova":
         raise Http404
     mailbox = _mailbox(request, pk, changes=action != "rinnova")
-    kind, title = ACTIONS[action]
+    kind, title = TITLES[action]
     today = timezone.localdate()
     catalogue = current_catalogue(today)
     holdings = mailbox_holdings(mailbox)
@@ -326,16 +257,24 @@ def mailbox_action(request, pk: int, action: str):
         return redirect("area:mailbox", pk=mailbox.pk)
 
     data = request.POST if request.method == "POST" and "token" not in request.POST else None
-    form = _action_form(action, data, catalogue, mailbox, holdings, mailbox_only)
+    # A renewal's target tier: the one chosen in the form, else the link's, else the same.
+    target = ""
+    if action == "rinnova":
+        target = (data or {}).get("to_tier") or request.GET.get("tipologia", "")
+    actions = mailbox_actions(
+        mailbox, today, catalogue=catalogue, holdings=holdings, mailbox_only=mailbox_only
+    )
+    offered = offered_action(actions, action, target) or offered_action(actions, action)
     context = {
         "mailbox": mailbox,
         "action": action,
         "title": title,
-        "form": form,
-        "offers": _upgrade_offers(catalogue, mailbox, holdings, today),
+        "offers": upgrade_offers(catalogue, mailbox, holdings, today),
     }
-    if form is None:
+    if offered is None:
         return render(request, "area/action_unavailable.html", context)
+    form = _action_form(offered, data, catalogue, mailbox, holdings, mailbox_only)
+    context["form"] = form
 
     if request.method == "POST" and "token" in request.POST:
         return _confirm(request, mailbox, context)
@@ -387,7 +326,7 @@ def _confirm(request, mailbox, context):
         messages.error(request, error.message)
         return redirect("area:mailbox", pk=mailbox.pk)
     if _mailbox_only(request):
-        request.session[SESSION_ORDERS_KEY] = [*_session_orders(request), order.number]
+        session_order_add(request, order.number)
     if order.payment_method == PaymentMethod.BANK_TRANSFER:
         return redirect("billing:order_done", number=order.number)
     return redirect("billing:order_pay", number=order.number)
@@ -536,8 +475,8 @@ def invoice_download(request, pk: int, fmt: str):
         invoices = customer.invoices.all()
     else:  # a mailbox-credential session: the documents of the orders it placed
         invoices = Invoice.objects.filter(
-            order__number__in=_session_orders(request),
-            order__items__mailbox_id=request.session.get(MAILBOX_SESSION_KEY),
+            order__number__in=session_orders(request),
+            order__items__mailbox_id=session_mailbox_id(request),
         ).distinct()
     invoice = get_object_or_404(invoices.select_related("order"), pk=pk)
     document = document_from_invoice(invoice)
@@ -559,11 +498,7 @@ def invoice_download(request, pk: int, fmt: str):
 def mailbox_login(request):
     form = MailboxLoginForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        request.session.cycle_key()
-        if request.session.get(MAILBOX_SESSION_KEY) != form.mailbox.pk:
-            # What another mailbox's session placed stays with that mailbox.
-            request.session.pop(SESSION_ORDERS_KEY, None)
-        request.session[MAILBOX_SESSION_KEY] = form.mailbox.pk
+        mailbox_session_start(request, form.mailbox.pk)
         return redirect("area:mailbox", pk=form.mailbox.pk)
     return render(
         request,

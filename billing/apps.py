@@ -6,6 +6,4 @@ class BillingConfig(AppConfig):
     verbose_name = "Fatturazione"
 
     def ready(self):
-        from billing import signals
-
-        signals.connect_catalogue_invalidation()
+        from billing import signals  # noqa: F401 - registers the payment receiver

@@ -5,7 +5,3 @@ class CustomersConfig(AppConfig):
     name = "customers"
     verbose_name = "Clienti"
 
-    def ready(self):
-        from customers import signals
-
-        signals.connect()

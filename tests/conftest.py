@@ -9,9 +9,13 @@ D = Decimal
 
 
 def pytest_configure(config):
-    """Without Redis the shop caches in files under VAR_DIR, shared with a running server:
+    """A fast password hasher. Without Redis the shop caches in files under VAR_DIR, shared with a running server:
     a test run gets a folder of its own, so neither clears the other's cache."""
     from django.conf import settings
+
+    # Hashing a password with PBKDF2 takes most of a second; the tests log in all the time
+    # and test no property of the hash.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
     default = settings.CACHES["default"]
     if default["BACKEND"].endswith("FileBasedCache"):

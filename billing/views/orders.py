@@ -4,6 +4,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from payments import PaymentStatus, RedirectNeeded
 
+from area.sessions import session_mailbox_id, session_orders
 from billing.models import InvoiceKind, Order, OrderStatus, PaymentMethod
 from billing.services.payments import payment_start
 from billing.views.common import current_customer
@@ -16,16 +17,14 @@ def _customer_order(request, number: str) -> Order:
     orders = Order.objects.select_related("billing_holder")
     if customer is not None:
         return get_object_or_404(orders, number=number, customer=customer)
-    if number in request.session.get("area_orders", []):
-        mailbox_id = request.session.get("area_mailbox_id")
+    if number in session_orders(request):
+        mailbox_id = session_mailbox_id(request)
         return get_object_or_404(orders.distinct(), number=number, items__mailbox_id=mailbox_id)
     raise Http404
 
 
 def _needs_login(request, number: str) -> bool:
-    return not request.user.is_authenticated and number not in request.session.get(
-        "area_orders", []
-    )
+    return not request.user.is_authenticated and number not in session_orders(request)
 
 
 def order_detail(request, number: str):

@@ -30,11 +30,11 @@ from billing.views.common import (
 
 def catalogue(request):
     """The three tiers side by side, the features every tier has, and the paid add-ons."""
+    snapshot = current_catalogue()
     body = cached_fragment(
         "page",
-        lambda: render_to_string(
-            "billing/_catalogue_body.html", catalogue_table(current_catalogue())
-        ),
+        lambda: render_to_string("billing/_catalogue_body.html", catalogue_table(snapshot)),
+        catalogue=snapshot,
     )
     return render(request, "billing/catalogue.html", {"body": mark_safe(body)})  # noqa: S308
 
@@ -132,7 +132,9 @@ def cart(request):
     else:
         # New mailboxes are priced from the catalogue and the day only: the rendering is
         # kept until the cart, the catalogue or the day changes.
-        body = cached_fragment(f"cart:{state.version}", render_body)
+        body = cached_fragment(
+            f"cart:{state.version}", render_body, catalogue=current_catalogue()
+        )
     return render(request, "billing/cart.html", {"body": mark_safe(body)})  # noqa: S308
 
 

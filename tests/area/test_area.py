@@ -111,7 +111,7 @@ def test_the_dashboard_splits_own_mailboxes_from_other_holders(alice, make_mailb
     assert [r.mailbox.address for r in others.rows] == ["cliente@pec.it"]
 
 
-def test_the_kept_dashboard_follows_every_change_of_a_mailbox(alice, studio, addons):
+def test_the_dashboard_follows_every_change_of_a_mailbox(alice, studio, addons):
     from mailboxes.services import addon_attach
 
     client = logged(alice)
@@ -162,7 +162,7 @@ def test_the_dashboard_runs_the_same_queries_for_5_and_500_mailboxes(
     client = logged(alice)
     _mailboxes(alice, tiers, 5, "poche")
     client.get("/area-clienti/")
-    forget_local_copies()  # measure the rendering, not the kept copy
+    forget_local_copies()
     with CaptureQueriesContext(connection) as few:
         client.get("/area-clienti/")
     _mailboxes(alice, tiers, 495, "tante")
@@ -185,7 +185,7 @@ def test_the_mailbox_page_runs_the_same_queries_with_30_addons_and_1000_events(
     client = logged(alice)
     url = f"/area-clienti/caselle/{studio.pk}/"
     client.get(url)
-    forget_local_copies()  # measure the rendering, not the kept copy
+    forget_local_copies()
     with CaptureQueriesContext(connection) as few:
         client.get(url)
     MailboxAddOn.objects.bulk_create(

@@ -31,12 +31,14 @@ def test_kept_renderings_drop_the_least_recently_used_first(monkeypatch):
     from billing import catalogue_cache
 
     monkeypatch.setattr(catalogue_cache, "MAX_FRAGMENTS", 3)
-    monkeypatch.setattr(catalogue_cache, "catalogue_version", lambda: "v1")
     catalogue_cache.forget_local_copies()
     renders = []
+    snapshot = domain_catalogue()
 
     def kept(name):
-        return catalogue_cache.cached_fragment(name, lambda: renders.append(name) or name)
+        return catalogue_cache.cached_fragment(
+            name, lambda: renders.append(name) or name, catalogue=snapshot
+        )
 
     for name in ("a", "b", "c"):
         kept(name)
@@ -46,3 +48,67 @@ def test_kept_renderings_drop_the_least_recently_used_first(monkeypatch):
     kept("b")
     assert renders == ["a", "b", "c", "d", "b"]
     catalogue_cache.forget_local_copies()
+
+
+def test_a_rendering_is_kept_for_one_catalogue_content_only():
+    from dataclasses import replace
+    from decimal import Decimal
+
+    from billing import catalogue_cache
+
+    catalogue_cache.forget_local_copies()
+    before = domain_catalogue()
+    pro = replace(before.tiers["pro"], price_per_year=Decimal("26.90"))
+    after = replace(before, tiers={**before.tiers, "pro": pro})
+    assert catalogue_cache.catalogue_fingerprint(before) == catalogue_cache.catalogue_fingerprint(
+        domain_catalogue()
+    )
+    assert catalogue_cache.cached_fragment("p", lambda: "old", catalogue=before) == "old"
+    assert catalogue_cache.cached_fragment("p", lambda: "new", catalogue=after) == "new"
+    assert catalogue_cache.cached_fragment("p", lambda: "again", catalogue=before) == "old"
+    catalogue_cache.forget_local_copies()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_catalogue_change_is_seen_by_another_connection_only_once_committed_and_then_at_once():
+    """Two connections (the admin's, in a thread, and a shop request's): while the admin's
+    transaction is open the shop sees the old price, and the catalogue page rendered then
+    is not served after the commit."""
+    import threading
+    from decimal import Decimal
+
+    from django.db import connection, transaction
+    from django.test import Client
+
+    from addons.models import Tier
+    from billing.catalogue_cache import current_catalogue
+
+    changed, release, done = threading.Event(), threading.Event(), threading.Event()
+
+    def admin_saves_a_new_price():
+        try:
+            with transaction.atomic():
+                tier = Tier.objects.get(code="pro")
+                tier.price_per_year = Decimal("26.90")
+                tier.save()
+                changed.set()
+                release.wait(10)
+        finally:
+            connection.close()
+            done.set()
+
+    shop = Client()
+    assert "24,90" in shop.get("/").content.decode()
+    admin = threading.Thread(target=admin_saves_a_new_price)
+    admin.start()
+    assert changed.wait(10)
+    # Not committed: the old price, on the page too.
+    assert current_catalogue().tier("pro").price_per_year == Decimal("24.90")
+    assert "24,90" in shop.get("/").content.decode()
+    release.set()
+    assert done.wait(10)
+    admin.join()
+    # Committed: the very next request of any process sees it.
+    assert current_catalogue().tier("pro").price_per_year == Decimal("26.90")
+    page = shop.get("/").content.decode()
+    assert "26,90" in page and "24,90" not in page

@@ -324,7 +324,7 @@ def test_removing_an_item_asks_first_and_the_cart_page_shows_the_change(client):
     assert '<span class="badge" aria-label="1 articoli">1</span>' in page
 
 
-def test_the_kept_cart_page_follows_every_change_of_the_cart(client):
+def test_the_cart_page_follows_every_change_of_the_cart(client):
     configure(client, local_part="prima")
     assert "€ 109,56" in client.get("/carrello/").content.decode()
     item = CartItem.objects.get()

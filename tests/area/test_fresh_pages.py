@@ -1,6 +1,6 @@
-"""The dashboard and the mailbox page are kept rendered per account version: served again
-without reading the mailboxes, and rendered again after any change they show, whichever
-path made it (services, set-based jobs in plain SQL, the cart, the account)."""
+"""The dashboard and the mailbox page are rendered for every request, so they show every
+change at once, whichever path made it (services, set-based jobs in plain SQL, a bulk
+update, the cart, the account), and nothing rendered for one browser reaches another."""
 
 import re
 from datetime import date
@@ -20,7 +20,6 @@ from mailboxes.services import (
     mailbox_renew,
     mailbox_set_auto_renew,
 )
-from pecshop import account_versions
 
 pytestmark = pytest.mark.django_db
 TODAY = date(2026, 11, 25)
@@ -49,14 +48,12 @@ def page_url(mailbox) -> str:
     return f"/area-clienti/caselle/{mailbox.pk}/"
 
 
-def test_a_kept_page_is_served_again_without_reading_the_mailboxes(alice, studio):
+def test_the_pages_read_the_mailboxes_on_every_request(alice, studio):
     client = browser(alice)
     for url in ("/area-clienti/", page_url(studio)):
-        first, reads = mailbox_reads(client, url)
-        assert reads > 0
-        again, reads = mailbox_reads(client, url)
-        assert reads == 0
-        assert again == first
+        _, reads = mailbox_reads(client, url)
+        _, reads_again = mailbox_reads(client, url)
+        assert reads > 0 and reads_again == reads
 
 
 def test_each_kind_of_change_is_shown_at_once(alice, studio, addons, tiers):
@@ -66,8 +63,8 @@ def test_each_kind_of_change_is_shown_at_once(alice, studio, addons, tiers):
 
     # A service that saves the mailbox.
     mailbox_set_auto_renew(mailbox=studio, enabled=True, actor=alice.user)
-    html, reads = mailbox_reads(client, url)
-    assert reads > 0 and "Rinnovo automatico</dt><dd>attivo" in html
+    html, _ = mailbox_reads(client, url)
+    assert "Rinnovo automatico</dt><dd>attivo" in html
 
     # A new add-on (the mailbox row itself is not saved).
     mailbox_reads(client, url)
@@ -101,31 +98,31 @@ def test_changes_made_by_the_set_based_jobs_in_plain_sql_are_shown(alice, studio
     )
     mailbox_reads(client, page_url(studio))
     assert apply_term_changes(today=EXPIRY) == {"mailboxes": 1}
-    html, reads = mailbox_reads(client, page_url(studio))
-    assert reads > 0 and "<dd>Premium</dd>" in html
+    html, _ = mailbox_reads(client, page_url(studio))
+    assert "<dd>Premium</dd>" in html
 
     mailbox_reads(client, "/area-clienti/")
     expire_mailboxes(today=date(2028, 5, 25))
-    html, reads = mailbox_reads(client, "/area-clienti/")
-    assert reads > 0 and "status-expired" in html
+    html, _ = mailbox_reads(client, "/area-clienti/")
+    assert "status-expired" in html
 
 
-def test_add_ons_brought_in_line_by_the_cascade_task_are_shown(alice, studio, addons):
+def test_a_bulk_update_and_the_cascade_task_after_it_are_shown(alice, studio, addons):
     from mailboxes.lifecycle import mailbox_cascade
     from mailboxes.models import MailboxStatus
 
     addon_attach(mailbox=studio, addon=addons["CONSERVAZIONE"], quantity=5)
     client = browser(alice)
-    # A change that sent no signal (a bulk update by staff) leaves the add-on behind...
+    assert "status-active" in mailbox_reads(client, page_url(studio))[0]
+    # A change that goes through no service (a bulk update by staff) is shown at once...
     Mailbox.objects.filter(pk=studio.pk).update(status=MailboxStatus.CANCELLED)
-    account_versions.account_changed(alice.pk)
-    mailbox_reads(client, page_url(studio))
-    before = account_versions.account_version(alice.pk)[0]
-    assert mailbox_reads(client, page_url(studio))[1] == 0  # kept
-    # ...and the cascade, in plain SQL, moves the page on when it brings it in line.
+    html = mailbox_reads(client, page_url(studio))[0]
+    assert "status-cancelled" in html and "Conservazione PEC</th><td" in html
+    # ...and so is the cascade, in plain SQL, that brings the add-on in line.
     assert mailbox_cascade(mailbox_id=studio.pk) == 1
-    assert account_versions.account_version(alice.pk)[0] != before
-    assert mailbox_reads(client, page_url(studio))[1] > 0
+    html = mailbox_reads(client, page_url(studio))[0]
+    assert "status-cancelled" in html
+    assert not re.search(r"Conservazione PEC</th><td[^>]*>[^<]*</td><td[^>]*>5 GB</td>", html)
 
 
 def test_an_order_and_the_cart_in_the_header_are_shown(alice, studio, order_for):
@@ -156,7 +153,7 @@ def test_the_account_e_mail_in_the_header_follows_the_user(alice, studio):
     assert "alice.nuova@example.it" in mailbox_reads(client, "/area-clienti/")[0]
 
 
-def test_another_customer_never_gets_a_kept_page(alice, bob, studio):
+def test_another_customer_never_gets_the_owners_page(alice, bob, studio):
     owner = browser(alice)
     mailbox_reads(owner, page_url(studio))
     stranger = browser(bob)
@@ -183,7 +180,7 @@ def test_each_browser_gets_forms_whose_token_fits_its_own_cookie(alice, studio):
     assert studio.auto_renew
 
 
-def test_a_message_is_shown_once_and_never_kept(alice, studio):
+def test_a_message_is_shown_once(alice, studio):
     client = browser(alice)
     url = page_url(studio)
     mailbox_reads(client, url)
@@ -207,29 +204,3 @@ def test_a_deactivated_account_is_logged_out_at_once(alice, studio):
     alice.user.is_active = False
     alice.user.save()
     assert client.get("/area-clienti/").status_code == 302
-
-
-def test_versions_change_for_one_account_or_all(alice, bob, django_capture_on_commit_callbacks):
-    version = account_versions.account_version
-    a, b = version(alice.pk)[0], version(bob.pk)[0]
-    assert version(alice.pk)[0] == a
-    account_versions.account_changed(alice.pk)
-    assert version(alice.pk)[0] != a and version(bob.pk)[0] == b
-    b = version(bob.pk)[0]
-    account_versions.all_accounts_changed()
-    assert version(bob.pk)[0] != b
-
-    # Dropped again when the transaction commits: a page rendered in between from the
-    # rows not yet committed is kept under a token nobody asks for.
-    with django_capture_on_commit_callbacks(execute=True):
-        account_versions.account_changed(alice.pk)
-        between = version(alice.pk)[0]
-    assert version(alice.pk)[0] != between
-
-
-def test_the_values_asked_beside_the_version_come_back(alice):
-    from django.core.cache import cache
-
-    cache.set("something-else", 42)
-    _, found = account_versions.account_version(alice.pk, also=["something-else", "missing"])
-    assert found == {"something-else": 42}
