@@ -132,9 +132,7 @@ def cart(request):
     else:
         # New mailboxes are priced from the catalogue and the day only: the rendering is
         # kept until the cart, the catalogue or the day changes.
-        body = cached_fragment(
-            f"cart:{state.version}", render_body, catalogue=current_catalogue()
-        )
+        body = cached_fragment(f"cart:{state.version}", render_body, catalogue=current_catalogue())
     return render(request, "billing/cart.html", {"body": mark_safe(body)})  # noqa: S308
 
 
