@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.urls import reverse
 
 from billing.pricing import (
@@ -34,6 +34,9 @@ class UsageBar:
     percent: int
     level: str  # "ok", "warn" from 70%, "danger" from 90% (the alert thresholds)
     used_gb: str  # "1,5"
+    quota_label: str  # the whole numbers as text: nothing to localize in the template
+    percent_label: str
+    heading: str  # the label with a capital
 
 
 def usage_bar(label: str, used_mb: int, quota_gb: int) -> UsageBar:
@@ -43,16 +46,34 @@ def usage_bar(label: str, used_mb: int, quota_gb: int) -> UsageBar:
         percent = min(100, round(used_mb * 100 / (quota_gb * MB_PER_GB)))
     level = "danger" if percent >= 90 else "warn" if percent >= 70 else "ok"
     used_gb = f"{used_mb / MB_PER_GB:.1f}".replace(".", ",")
-    return UsageBar(label, used_mb, quota_gb, percent, level, used_gb)
+    return UsageBar(
+        label,
+        used_mb,
+        quota_gb,
+        percent,
+        level,
+        used_gb,
+        str(quota_gb),
+        str(percent),
+        label[:1].upper() + label[1:],
+    )
 
 
 @dataclass(frozen=True)
 class MailboxRow:
+    """A mailbox as the dashboard and the mailbox page show it, worked out once here: the
+    50-row table only prints these fields (no lookups, filters or URL reversing per row)."""
+
     mailbox: Mailbox
     holdings: dict[str, int]
     usage: list[UsageBar]
     expiring: bool
     expired: bool
+    url: str
+    holder_name: str
+    tier_name: str
+    status_label: str
+    expires_label: str  # "25/05/2027", or "—"
 
 
 def usage_bars(catalogue: Catalogue, mailbox: Mailbox, holdings: dict[str, int]) -> list[UsageBar]:
@@ -70,8 +91,20 @@ def _holdings(mailbox: Mailbox) -> dict[str, int]:
     return {a.addon.code: a.quantity for a in mailbox.addons.all() if a.status in HELD}
 
 
-def row(catalogue: Catalogue, mailbox: Mailbox, today: date) -> MailboxRow:
-    holdings = _holdings(mailbox)
+STATUS_LABELS = dict(MailboxStatus.choices)
+
+
+def row(
+    catalogue: Catalogue,
+    mailbox: Mailbox,
+    today: date,
+    url: str = "",
+    holdings: dict[str, int] | None = None,
+) -> MailboxRow:
+    """`url`: the mailbox page's address (default: reversed here); `holdings`: the add-ons
+    held, when the caller read them already (default: from the prefetched add-ons)."""
+    if holdings is None:
+        holdings = _holdings(mailbox)
     expiring = bool(
         mailbox.status == MailboxStatus.ACTIVE
         and mailbox.expires_on
@@ -83,6 +116,11 @@ def row(catalogue: Catalogue, mailbox: Mailbox, today: date) -> MailboxRow:
         usage=usage_bars(catalogue, mailbox, holdings),
         expiring=expiring,
         expired=mailbox.status == MailboxStatus.EXPIRED,
+        url=url or reverse("area:mailbox", args=[mailbox.pk]),
+        holder_name=mailbox.holder.display_name,
+        tier_name=mailbox.tier.name,
+        status_label=STATUS_LABELS[mailbox.status],
+        expires_label=mailbox.expires_on.strftime("%d/%m/%Y") if mailbox.expires_on else "—",
     )
 
 
@@ -208,15 +246,71 @@ def dashboard_lists(
     elif filters.expiry == "expired":
         mailboxes = mailboxes.filter(status=MailboxStatus.EXPIRED)
     own_holder = customer.own_holder_id
+    # Both counts in one query; each page then reads its rows (and their add-ons) only.
+    counts = mailboxes.order_by().aggregate(
+        own=Count("pk", filter=Q(holder_id=own_holder)),
+        others=Count("pk", filter=~Q(holder_id=own_holder)),
+    )
+    # Every row links to its page: one reverse, the id put in for each row.
+    url = reverse("area:mailbox", args=[0]).removesuffix("0/")
+    # The add-ons held, as columns of the page's own query (one live holding per add-on
+    # and mailbox): no second query for them.
+    codes = list(catalogue.addons)
+    held = {
+        f"held_{index}": Subquery(
+            MailboxAddOn.objects.filter(
+                mailbox=OuterRef("pk"), addon__code=code, status__in=HELD
+            ).values("quantity")[:1]
+        )
+        for index, code in enumerate(codes)
+    }
+    rows = (
+        mailboxes.prefetch_related(None)
+        .select_related(None)
+        .select_related("tier", "holder")
+        .annotate(**held)
+    )
     pages = {}
     for name, queryset, number in (
-        ("own", mailboxes.filter(holder_id=own_holder), own_page),
-        ("others", mailboxes.exclude(holder_id=own_holder), others_page),
+        ("own", rows.filter(holder_id=own_holder), own_page),
+        ("others", rows.exclude(holder_id=own_holder), others_page),
     ):
-        page = Paginator(queryset, PAGE_SIZE).get_page(number)
-        page.rows = [row(catalogue, m, today) for m in page.object_list]
+        page = CountedPaginator(queryset, PAGE_SIZE, count=counts[name]).get_page(number)
+        page.rows = [
+            row(
+                catalogue,
+                m,
+                today,
+                f"{url}{m.pk}/",
+                holdings={
+                    code: quantity
+                    for index, code in enumerate(codes)
+                    if (quantity := getattr(m, f"held_{index}"))
+                },
+            )
+            for m in page.object_list
+        ]
         pages[name] = page
     return pages
+
+
+class CountedPaginator(Paginator):
+    """A paginator told its count (worked out with another), so it does not ask again; an
+    empty list is not read at all."""
+
+    def __init__(self, object_list, per_page, *, count: int):
+        super().__init__(object_list, per_page)
+        self._count = count
+
+    @property
+    def count(self) -> int:
+        return self._count
+
+    def page(self, number):
+        if not self._count:
+            number = self.validate_number(number)
+            return self._get_page([], number, self)
+        return super().page(number)
 
 
 # --- what a mailbox offers ------------------------------------------------------------------

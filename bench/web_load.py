@@ -6,8 +6,11 @@ second process on loopback, for the same duration each, in one run:
 
 - /bench/minimal: a Django view that returns "ok" (the baseline),
 - / (the catalogue), /carrello/ with 3 mailboxes, /api/quote,
-- the Area Clienti dashboard with 50 mailboxes and a mailbox page, as a returning visitor
-  sees them (kept rendered) and, for information, rendered on every request.
+- the Area Clienti dashboard with 50 mailboxes and a mailbox page, rendered on every
+  request (nothing keeps a rendered page; each request also asks a new query string),
+
+and, in the same run, the median time of one dashboard render (50 mailboxes) through
+Django's test client in one process, without the server.
 
 It prints requests per second, p50/p95/p99 latency, errors, and each page's ratio to the
 baseline, with the target of each, and exits non-zero when a target is missed.
@@ -33,13 +36,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 BASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-BENCH_DB = "pecshop_webbench"
+BENCH_DB = os.environ.get("BENCH_DB_NAME", "pecshop_webbench")
 PORT = int(os.environ.get("BENCH_PORT", "8055"))
 SECRET = "bench-" + "k3y" * 20
+DASHBOARD_MS_TARGET = 8
 
 WRK_SCRIPT = """
--- With MISS set, every request asks a new query string: a page kept per URL is rendered
--- each time (the cost of a first visit or of the visit after a change).
+-- With MISS set, every request asks a new query string, so no cache keyed by the URL (in
+-- the shop or in front of it) could answer.
 local counter = 0
 request = function()
   if os.getenv("MISS") then
@@ -121,8 +125,21 @@ Mailbox.objects.bulk_create(
     for n in range(50))
 client = Client(); client.force_login(customer.user)
 first = Mailbox.objects.filter(customer=customer).order_by("pk").first()
+# The in-process figure: one dashboard render through the test client, median of many.
+import statistics, time
+from django.test.utils import setup_test_environment
+setup_test_environment()
+timer = Client(); timer.force_login(customer.user)
+for _ in range(10):
+    assert timer.get("/area-clienti/").status_code == 200
+times = []
+for _ in range(200):
+    start = time.perf_counter()
+    timer.get("/area-clienti/")
+    times.append((time.perf_counter() - start) * 1000)
 print(json.dumps({"cart_session": session.session_key,
-                  "area_session": client.cookies["sessionid"].value, "mailbox": first.pk}))
+                  "area_session": client.cookies["sessionid"].value, "mailbox": first.pk,
+                  "dashboard_ms": statistics.median(times)}))
 """
 
 
@@ -209,8 +226,7 @@ def main() -> int:
         area = f"sessionid={area_session}; csrftoken={'c' * 32}"
         mailbox_page = f"/area-clienti/caselle/{ids['mailbox']}/"
         # (label, path, cookie, target, miss): a returning browser sends its session and its
-        # CSRF cookie; `miss` pages ask a new query string each time, so nothing kept is
-        # served (shown for information, no target).
+        # CSRF cookie; `miss` pages ask a new query string each time.
         pages = [
             ("minimal view", "/bench/minimal", None, None, False),
             ("catalogue", "/", None, 0.5, False),
@@ -222,10 +238,8 @@ def main() -> int:
                 False,
             ),
             ("/api/quote", quote, None, 0.5, False),
-            ("dashboard, 50 mailboxes", "/area-clienti/", area, 0.3, False),
-            ("mailbox page", mailbox_page, area, 0.3, False),
-            ("dashboard, rendered", "/area-clienti/", area, None, True),
-            ("mailbox page, rendered", mailbox_page, area, None, True),
+            ("dashboard, 50 mailboxes", "/area-clienti/", area, 0.15, True),
+            ("mailbox page", mailbox_page, area, 0.15, True),
         ]
         pages = [p for p in pages if p[1] == "/bench/minimal" or args.only in p[0]]
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
@@ -266,6 +280,13 @@ def main() -> int:
             f"{r['errors']:>8}{ratio:>8.2f}{'' if target is None else f'>={target}':>8}"
             f"{'' if passed else '  MISSED'}"
         )
+    render_ms = ids["dashboard_ms"]
+    passed = render_ms <= DASHBOARD_MS_TARGET
+    ok = ok and passed
+    print(
+        f"dashboard render in process (test client, 50 mailboxes): median {render_ms:.1f} ms, "
+        f"target <= {DASHBOARD_MS_TARGET} ms{'' if passed else '  MISSED'}"
+    )
     return 0 if ok else 1
 
 

@@ -1,46 +1,114 @@
 """The catalogue as the pricing engine sees it: a frozen snapshot read from the database."""
 
-from datetime import date
+# ruff: noqa: S608 - the SQL here is assembled from table names; no value is formatted in.
 
+from datetime import date
+from decimal import Decimal
+
+from django.db import connection
 from django.utils import timezone
 
-from addons.models import AddOn, Tier, TierAddOn
-from addons.services import price_histories, price_in_effect
+from addons.models import AddOn, PriceChange, Tier, TierAddOn
+from addons.services import DatedPrice, price_in_effect
 from billing.pricing import AddOnInfo, Catalogue, Rule, TierInfo
+
+CENT = Decimal("0.01")
+
+
+def _money(value) -> Decimal:
+    # SQLite hands decimals back as numbers: through str, to the cent.
+    return value if isinstance(value, Decimal) else Decimal(str(value)).quantize(CENT)
+
+
+def _day(value) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+def _rows() -> list[tuple]:
+    """Tiers on sale, add-ons, per-tier rules and the price history, in one statement: one
+    round trip, and one consistent view of the tables even while the admin saves."""
+    q = connection.ops.quote_name
+    tier, addon, rule, price = (q(m._meta.db_table) for m in (Tier, AddOn, TierAddOn, PriceChange))
+    # Columns: kind, s1 (int), s2 (text), s3 (int), code, name, money, unit, quota,
+    # sold, max, included, tier_id, addon_id, effective_from, previous_price.
+    sql = (
+        # The first branch names the types of its NULLs: PostgreSQL reads a bare NULL
+        # as text when it meets another one in the next branch.
+        f"SELECT 'A', rank, code, id, code, name, price_per_year, '', '', "
+        "CAST(NULL AS BOOLEAN), CAST(NULL AS INTEGER), CAST(NULL AS INTEGER), "
+        "CAST(NULL AS INTEGER), CAST(NULL AS INTEGER), CAST(NULL AS DATE), "
+        f"CAST(NULL AS DECIMAL(12, 2)) FROM {tier} WHERE is_active = %s "
+        f"UNION ALL SELECT 'B', position, code, id, code, name, price_per_year, unit, quota, "
+        f"NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM {addon} "
+        f"UNION ALL SELECT 'C', t.rank, '', a.position, t.code, a.code, NULL, '', '', r.sold, "
+        f"r.max_quantity, r.included_quantity, NULL, NULL, NULL, NULL FROM {rule} r "
+        f"JOIN {tier} t ON t.id = r.tier_id JOIN {addon} a ON a.id = r.addon_id "
+        f"UNION ALL SELECT 'D', 0, '', id, '', '', price_per_year, '', '', NULL, NULL, NULL, "
+        f"tier_id, addon_id, effective_from, previous_price FROM {price} "
+        "ORDER BY 1, 2, 3, 15, 4"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [True])
+        return cursor.fetchall()
 
 
 def load_catalogue(on: date | None = None) -> Catalogue:
     """The catalogue with the prices in effect on `on` (default: today in Europe/Rome).
 
-    Scheduled price changes (`addons.PriceChange`) apply from their date on. Four queries,
+    Scheduled price changes (`addons.PriceChange`) apply from their date on. One query,
     whatever the size of the catalogue and of its price history.
     """
     on = on or timezone.localdate()
-    tier_history, addon_history = price_histories()
+    tier_rows, addon_rows, rules = [], [], {}
+    tier_history: dict[int, list[DatedPrice]] = {}
+    addon_history: dict[int, list[DatedPrice]] = {}
+    for (
+        kind,
+        s1,
+        _,
+        pk,
+        code,
+        name,
+        money,
+        unit,
+        quota,
+        sold,
+        most,
+        inc,
+        t_id,
+        a_id,
+        eff,
+        prev,
+    ) in _rows():
+        if kind == "A":
+            tier_rows.append((pk, code, name, _money(money), s1))
+        elif kind == "B":
+            addon_rows.append((pk, code, name, unit, _money(money), quota, s1))
+        elif kind == "C":
+            rules[(code, name)] = Rule(sold=bool(sold), max_quantity=most, included_quantity=inc)
+        else:
+            history = (
+                tier_history.setdefault(t_id, []) if t_id else addon_history.setdefault(a_id, [])
+            )
+            history.append(DatedPrice(_day(eff), _money(money), _money(prev)))
     tiers = {
-        t.code: TierInfo(
-            code=t.code,
-            name=t.name,
-            price_per_year=price_in_effect(tier_history.get(t.pk, ()), t.price_per_year, on),
-            rank=t.rank,
+        code: TierInfo(
+            code=code,
+            name=name,
+            price_per_year=price_in_effect(tier_history.get(pk, ()), price, on),
+            rank=rank,
         )
-        for t in Tier.objects.filter(is_active=True)
+        for pk, code, name, price, rank in tier_rows
     }
     addons = {
-        a.code: AddOnInfo(
-            code=a.code,
-            name=a.name,
-            unit=a.unit,
-            price_per_year=price_in_effect(addon_history.get(a.pk, ()), a.price_per_year, on),
-            quota=a.quota,
-            position=a.position,
+        code: AddOnInfo(
+            code=code,
+            name=name,
+            unit=unit,
+            price_per_year=price_in_effect(addon_history.get(pk, ()), price, on),
+            quota=quota,
+            position=position,
         )
-        for a in AddOn.objects.all()
-    }
-    rules = {
-        (tier_code, addon_code): Rule(sold=sold, max_quantity=mx, included_quantity=inc)
-        for tier_code, addon_code, sold, mx, inc in TierAddOn.objects.values_list(
-            "tier__code", "addon__code", "sold", "max_quantity", "included_quantity"
-        )
+        for pk, code, name, unit, price, quota, position in addon_rows
     }
     return Catalogue(tiers=tiers, addons=addons, rules=rules)
