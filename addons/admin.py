@@ -15,8 +15,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from addons.models import AddOn, PriceChange, Tier, TierAddOn
+from addons.money import format_eur
 from addons.services import DatedPrice, price_change_schedule, price_in_effect
-from billing.money import format_eur
 from pecshop.admin_helpers import Operation, OperationsAdmin, ReasonForm
 
 

@@ -20,7 +20,7 @@ def minimal(request):
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("", include("billing.urls")),
-    path("", include("customers.urls")),
+    path("", include("area.account_urls")),
     path("area-clienti/", include("area.urls")),
     path("pagamenti/", include("payments.urls")),
     path("admin/", admin.site.urls),

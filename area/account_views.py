@@ -1,4 +1,5 @@
-"""Login, logout and account creation. The anonymous cart follows the customer in."""
+"""Login, logout and account creation (URL names `customers:...`). They live with the views,
+above billing: the anonymous cart follows the customer in."""
 
 from django.contrib import messages
 from django.contrib.auth import login, logout

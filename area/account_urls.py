@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from customers import views
+from area import account_views as views
 
 app_name = "customers"
 
