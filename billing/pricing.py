@@ -4,7 +4,7 @@ No database and no clock: the catalogue is a plain snapshot (see `addons.selecto
 `today` is always an argument, so every rule can be tested with explicit dates. Every rule
 violation raises `PricingError` with a message fit to show to the customer.
 
-The rules are those of DOMAIN.md: a line's net is unit price x quantity x months / 12,
+The rules are those of docs/product-rules.md: a line's net is unit price x quantity x months / 12,
 rounded to the cent; VAT is computed once on the total net; an add-on bought during the
 term pays the rateo, the months left up to the expiry, a started month counting whole.
 """

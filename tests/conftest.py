@@ -23,7 +23,7 @@ def pytest_configure(config):
 
 
 def domain_catalogue() -> Catalogue:
-    """The catalogue exactly as DOMAIN.md lists it, with no database."""
+    """The catalogue exactly as docs/product-rules.md lists it, with no database."""
     tiers = {
         "standard": TierInfo("standard", "Standard", D("9.90"), 1),
         "pro": TierInfo("pro", "Pro", D("24.90"), 2),

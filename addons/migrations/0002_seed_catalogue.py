@@ -1,4 +1,4 @@
-"""The catalogue as launched (DOMAIN.md). Staff change it in the admin afterwards.
+"""The catalogue as launched (docs/product-rules.md). Staff change it in the admin afterwards.
 
 The data is written out here, not imported, so that this migration always seeds the same
 catalogue whatever the code becomes later.

@@ -1,4 +1,4 @@
-"""The pricing engine against the rules of DOMAIN.md, on the DOMAIN.md catalogue (no database).
+"""The pricing engine against the rules of docs/product-rules.md, on its catalogue (no database).
 
 Time is always an argument: every test names its own `today`.
 """

@@ -1,4 +1,4 @@
-"""Properties of the pricing engine over the DOMAIN.md catalogue, checked with hypothesis.
+"""Properties of the pricing engine over the catalogue of docs/product-rules.md, checked with hypothesis.
 
 Every generated case is a valid one (held and added quantities within the tier maxima), so
 each property is checked on quotes the engine must accept. Dates come from a bounded range
