@@ -69,7 +69,8 @@ def test_a_rendering_is_kept_for_one_catalogue_content_only():
     catalogue_cache.forget_local_copies()
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_catalogue_change_is_seen_by_another_connection_only_once_committed_and_then_at_once():
     """Two connections (the admin's, in a thread, and a shop request's): while the admin's
     transaction is open the shop sees the old price, and the catalogue page rendered then
