@@ -52,6 +52,11 @@ def _rows() -> list[tuple]:
         return cursor.fetchall()
 
 
+# Snapshots built in this process, by the rows they were built from and the day: the rows
+# are read every time, so an equal key means an equal catalogue; only the building is saved.
+_built: dict[tuple, Catalogue] = {}
+
+
 def load_catalogue(on: date | None = None) -> Catalogue:
     """The catalogue with the prices in effect on `on` (default: today in Europe/Rome).
 
@@ -59,6 +64,18 @@ def load_catalogue(on: date | None = None) -> Catalogue:
     whatever the size of the catalogue and of its price history.
     """
     on = on or timezone.localdate()
+    rows = _rows()
+    key = (tuple(rows), on)
+    catalogue = _built.get(key)
+    if catalogue is None:
+        catalogue = _build(rows, on)
+        if len(_built) > 16:
+            _built.clear()
+        _built[key] = catalogue
+    return catalogue
+
+
+def _build(rows: list[tuple], on: date) -> Catalogue:
     tier_rows, addon_rows, rules = [], [], {}
     tier_history: dict[int, list[DatedPrice]] = {}
     addon_history: dict[int, list[DatedPrice]] = {}
@@ -79,7 +96,7 @@ def load_catalogue(on: date | None = None) -> Catalogue:
         a_id,
         eff,
         prev,
-    ) in _rows():
+    ) in rows:
         if kind == "A":
             tier_rows.append((pk, code, name, _money(money), s1))
         elif kind == "B":

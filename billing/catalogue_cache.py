@@ -28,6 +28,7 @@ T = TypeVar("T")
 # At most this many renderings per process (a catalogue or a cart body: a few KB each).
 MAX_FRAGMENTS = 512
 _fragments: OrderedDict[str, object] = OrderedDict()
+_fingerprints: dict[int, tuple[Catalogue, str]] = {}
 
 
 def current_catalogue(on: date | None = None) -> Catalogue:
@@ -36,7 +37,11 @@ def current_catalogue(on: date | None = None) -> Catalogue:
 
 
 def catalogue_fingerprint(catalogue: Catalogue) -> str:
-    """A short digest of everything in the snapshot: equal for equal catalogues."""
+    """A short digest of everything in the snapshot: equal for equal catalogues (worked out
+    once per snapshot object)."""
+    known = _fingerprints.get(id(catalogue))
+    if known is not None and known[0] is catalogue:
+        return known[1]
     content = repr(
         (
             sorted(catalogue.tiers.items()),
@@ -44,7 +49,11 @@ def catalogue_fingerprint(catalogue: Catalogue) -> str:
             sorted(catalogue.rules.items()),
         )
     )
-    return hashlib.blake2b(content.encode(), digest_size=12).hexdigest()
+    fingerprint = hashlib.blake2b(content.encode(), digest_size=12).hexdigest()
+    if len(_fingerprints) > 64:
+        _fingerprints.clear()
+    _fingerprints[id(catalogue)] = (catalogue, fingerprint)
+    return fingerprint
 
 
 def forget_local_copies() -> None:
