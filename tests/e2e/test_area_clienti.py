@@ -68,7 +68,7 @@ def test_buying_5_gb_of_conservazione_six_months_before_expiry_costs_12_20(
 def test_renewing_with_5_gb_added_costs_66_98(demo, live_server, shoot):
     page, flow = demo, "area-rinnova"
     open_mario(page, live_server, shoot, flow)
-    page.get_by_role("link", name="Rinnova").click()
+    page.get_by_role("link", name="Rinnova", exact=True).click()
     page.check("#id_years_0")
     page.fill("#id_add_CONSERVAZIONE", "5")
     shoot(flow, "03-rinnova")
