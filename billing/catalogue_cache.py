@@ -6,10 +6,11 @@ there is no version to move and nothing to invalidate, so a change is seen by th
 request of every process as soon as it commits, and a change not yet committed is seen by
 nobody. A view asks once and passes the snapshot on.
 
-`cached_fragment(name, render, catalogue=...)` keeps, in this process, HTML that is the same
-for every visitor. Its key holds the fingerprint of the catalogue snapshot that was just
-read (`catalogue_fingerprint`), so a rendering of an older catalogue can never be served
-for a newer one; `name` must say everything else the HTML depends on.
+`cached_fragment(name, render, catalogue=...)` keeps, in this process, HTML that depends only
+on the catalogue and on what `name` says: the catalogue page's body (the same for every
+visitor) and a cart's body under the cart's version. Its key holds the fingerprint of the
+catalogue snapshot that was just read (`catalogue_fingerprint`), so a rendering of an older
+catalogue can never be served for a newer one.
 """
 
 import hashlib
