@@ -11,7 +11,6 @@ from functools import wraps
 from django.contrib import messages
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -37,6 +36,7 @@ from area.selectors import (
     dashboard_lists,
     mailbox_actions,
     offered_action,
+    page_in_one_query,
     row,
     upgrade_offers,
 )
@@ -159,9 +159,11 @@ def mailbox_detail(request, pk: int):
     today = timezone.localdate()
     catalogue = current_catalogue(today)
     info = row(catalogue, mailbox, today)
-    events = Paginator(
-        mailbox.events.select_related("actor").order_by("-created_at", "-id"), 20
-    ).get_page(request.GET.get("eventi", 1))
+    events = page_in_one_query(
+        mailbox.events.select_related("actor").order_by("-created_at", "-id"),
+        20,
+        request.GET.get("eventi", 1),
+    )
     orders = Order.objects.filter(items__mailbox=mailbox, customer_id=mailbox.customer_id)
     if mailbox_only:  # the account's orders stay the account's
         orders = orders.filter(number__in=session_orders(request))

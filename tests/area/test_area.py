@@ -562,3 +562,19 @@ def test_a_get_by_a_user_without_a_customer_profile_writes_nothing(charlie, stud
     assert client.get(f"/area-clienti/caselle/{studio.pk}/").status_code == 404
     assert Customer.objects.count() == before
     assert not Customer.objects.filter(user=charlie).exists()
+
+
+def test_the_history_is_paged_twenty_at_a_time_and_a_bad_page_shows_a_real_one(alice, studio):
+    MailboxEvent.objects.bulk_create(
+        MailboxEvent(mailbox=studio, kind="usage", data={"n": n}) for n in range(25)
+    )
+    total = studio.events.count()
+    client = logged(alice)
+    url = f"/area-clienti/caselle/{studio.pk}/"
+    first = client.get(url).context["events"]
+    assert (len(first.object_list), first.paginator.count, first.number) == (20, total, 1)
+    last = client.get(url, {"eventi": "99"}).context["events"]
+    assert last.number == first.paginator.num_pages
+    assert len(last.object_list) == total - 20 * (last.number - 1)
+    assert client.get(url, {"eventi": "abc"}).context["events"].number == 1
+    assert "Pagina 1 di 2" in client.get(url).content.decode()
