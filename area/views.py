@@ -104,7 +104,13 @@ def _mailbox(request, pk: int, *, changes: bool = True) -> Mailbox:
     """The mailbox if this session may see it (and, with `changes`, change it), else 404."""
     customer = current_customer(request)
     if customer is not None:
-        return get_object_or_404(customer_mailboxes(customer), pk=pk)
+        mailboxes = (
+            customer_mailboxes(customer).select_related(None).select_related("tier", "holder")
+        )
+        mailbox = get_object_or_404(mailboxes, pk=pk)
+        # The account is the one already loaded with the user: no join, no query.
+        mailbox.customer = customer
+        return mailbox
     if not changes and session_mailbox_id(request) == pk:
         return get_object_or_404(customer_mailboxes(None), pk=pk)
     raise Http404
@@ -160,14 +166,18 @@ def mailbox_detail(request, pk: int):
     catalogue = current_catalogue(today)
     info = row(catalogue, mailbox, today)
     events = page_in_one_query(
-        mailbox.events.select_related("actor").order_by("-created_at", "-id"),
+        mailbox.events.order_by("-created_at", "-id"),  # the page shows no actor
         20,
         request.GET.get("eventi", 1),
     )
     orders = Order.objects.filter(items__mailbox=mailbox, customer_id=mailbox.customer_id)
     if mailbox_only:  # the account's orders stay the account's
         orders = orders.filter(number__in=session_orders(request))
-    orders = list(orders.distinct().order_by("-created_at")[:20])
+    orders = list(
+        orders.only("number", "placed_on", "status", "total", "created_at")
+        .distinct()
+        .order_by("-created_at")[:20]
+    )
     invoices = (
         list(
             Invoice.objects.filter(
