@@ -92,6 +92,22 @@ def _holdings(mailbox: Mailbox) -> dict[str, int]:
 
 
 STATUS_LABELS = dict(MailboxStatus.choices)
+# What a dashboard row reads: the page's query asks for these columns only.
+ROW_FIELDS = [
+    "address",
+    "status",
+    "expires_on",
+    "customer_id",
+    "usage_mailbox_mb",
+    "usage_archive_mb",
+    "usage_conservation_mb",
+    "tier__code",
+    "tier__name",
+    "holder__kind",
+    "holder__first_name",
+    "holder__last_name",
+    "holder__company_name",
+]
 
 
 def row(
@@ -268,6 +284,7 @@ def dashboard_lists(
         mailboxes.prefetch_related(None)
         .select_related(None)
         .select_related("tier", "holder")
+        .only(*ROW_FIELDS)
         .annotate(**held)
     )
     pages = {}
