@@ -138,7 +138,7 @@ def sdi_send(
     failure = ""
     with transaction.atomic():
         transmission = (
-            SdiTransmission.objects.select_for_update(skip_locked=True)
+            SdiTransmission.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("invoice__order", "invoice__credited_invoice")
             .filter(pk=transmission_id)
             .first()
