@@ -185,9 +185,7 @@ def test_the_receipts_job_reads_an_sdi_receipt_from_the_pec_mailbox_over_imap(
     assert status == "OK" and len(data[0].split()) == 1
 
 
-def test_a_pec_message_with_no_sdi_file_is_set_aside_and_a_bad_one_flagged(
-    pec, mailbox, sent_file
-):
+def test_a_pec_message_with_no_sdi_file_is_set_aside_and_a_bad_one_flagged(pec, mailbox, sent_file):
     deliver(mailbox, subject="ACCETTAZIONE")  # the PEC provider's own acceptance receipt
     deliver(mailbox, ("IT12345670017_XXXXX_NS_001.xml", b"<rotto"))
 
