@@ -474,3 +474,75 @@ def test_the_cruscotto_counts_discarded_and_undelivered_documents(paid_invoice):
 def test_a_folder_channel_reads_nothing_when_its_folder_is_missing(tmp_path):
     channel = FolderChannel(outgoing=tmp_path / "out", incoming=tmp_path / "missing")
     assert list(channel.receive()) == []
+
+
+@pytest.mark.parametrize(
+    "url, kind, expected",
+    [
+        ("smtp://127.0.0.1:2525", "smtp", ("127.0.0.1", 2525, "", False, False, "INBOX")),
+        (
+            "smtps://fatture%40pec.example:s3gr%2Fta@smtps.pec.example",
+            "smtp",
+            ("smtps.pec.example", 465, "fatture@pec.example", True, False, "INBOX"),
+        ),
+        (
+            "smtp://u:p@smtp.example:587?starttls=1",
+            "smtp",
+            ("smtp.example", 587, "u", False, True, "INBOX"),
+        ),
+        (
+            "imaps://u:p@imap.example/SdI",
+            "imap",
+            ("imap.example", 993, "u", True, False, "SdI"),
+        ),
+    ],
+)
+def test_the_channel_urls_are_read_with_their_defaults(url, kind, expected):
+    from billing.sdi.channels import parse_mail_url
+
+    server = parse_mail_url(url, kind=kind)
+    assert (
+        server.host,
+        server.port,
+        server.username,
+        server.tls,
+        server.starttls,
+        server.folder,
+    ) == expected
+
+
+@pytest.mark.parametrize("url", ["", "http://x", "imap://host", "smtp://"])
+def test_a_wrong_smtp_url_is_refused(url):
+    from billing.sdi.channels import parse_mail_url
+
+    with pytest.raises(ValueError):
+        parse_mail_url(url, kind="smtp")
+
+
+def test_a_pec_channel_with_a_bad_url_stops_the_process_at_start():
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "SDI_CHANNEL": "pec", "SDI_SMTP_URL": "", "SDI_IMAP_URL": "imap://h"}
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        env={**env, "DJANGO_SETTINGS_MODULE": "pecshop.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "SDI_SMTP_URL" in result.stderr
+
+
+def test_the_beat_runs_the_sending_and_the_receipts_jobs(settings):
+    from pecshop.celery import app
+
+    schedule = {
+        entry["task"]: entry["schedule"] for entry in settings.CELERY_BEAT_SCHEDULE.values()
+    }
+    assert schedule["billing.tasks.sdi_read_receipts"] == 15 * 60
+    assert schedule["billing.tasks.sdi_send_pending"] <= 5 * 60
+    app.loader.import_default_modules()
+    assert {"billing.tasks.sdi_read_receipts", "billing.tasks.sdi_send_pending"} <= set(app.tasks)
