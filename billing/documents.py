@@ -268,7 +268,16 @@ def _pdf_heading(pdf: FPDF, doc: InvoiceDocument) -> None:
     pdf.set_font(PDF_FONT, size=9)
     pdf.set_text_color(*MUTED)
     if doc.order_number:
-        pdf.cell(half, 4.4, _pdf_text(f"Ordine n. {doc.order_number}"), align="R")
+        pdf.cell(
+            half,
+            4.4,
+            _pdf_text(f"Ordine n. {doc.order_number}"),
+            align="R",
+            new_x="LEFT",
+            new_y="NEXT",
+        )
+    # The legal document is the electronic one: the PDF says what it is on its first lines.
+    pdf.cell(half, 4.4, "Copia di cortesia", align="R")
 
     pdf.set_text_color(*INK)
     pdf.set_y(max(seller_bottom, pdf.get_y()) + 5)
