@@ -8,12 +8,14 @@ notes are never edited or deleted.
 
 import re
 from datetime import timedelta
+from functools import partial
 
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import AdminDateWidget
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import OuterRef, Subquery
 from django.http import Http404, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -42,6 +44,9 @@ from billing.models import (
     PaymentMethod,
 )
 from billing.money import format_eur
+from billing.sdi.admin import SdiTransmissionInline, preservation_view
+from billing.sdi.models import SdiReceipt, SdiState, SdiTransmission
+from billing.sdi.services import SdiError, current_transmission, sdi_resend
 from billing.services.orders import OrderError, order_cancel, order_event
 from billing.services.payments import bank_transfer_register
 from billing.services.refunds import order_refund
@@ -535,10 +540,31 @@ def _dashboard_links(today) -> dict[str, str]:
             f"{mailboxes}?status__exact=active&expires_on__lt={(today + timedelta(days=1)).isoformat()}"
         ),
         "expired_past_grace": f"{mailboxes}?status__exact=expired",
+        **_sdi_links(today),
+    }
+
+
+def _sdi_links(today) -> dict[str, str]:
+    from billing.sdi.services import LATE_AFTER_DAYS
+
+    transmissions = reverse("admin:billing_sditransmission_changelist") + "?is_current__exact=1"
+    late_on = today - timedelta(days=LATE_AFTER_DAYS)
+    return {
+        "sdi_waiting": f"{transmissions}&state__in=queued,sent",
+        "sdi_late": (
+            f"{transmissions}&state__exact=queued"
+            f"&invoice__issued_on__lt={(late_on + timedelta(days=1)).isoformat()}"
+        ),
+        "sdi_discarded": f"{transmissions}&state__exact=discarded",
+        "sdi_undelivered": f"{transmissions}&state__exact=not_delivered",
+        "sdi_flagged_receipts": reverse("admin:billing_sdireceipt_changelist")
+        + "?status__exact=flagged",
     }
 
 
 def _row_url(row) -> str:
+    if isinstance(row, SdiTransmission):
+        return reverse("admin:billing_invoice_change", args=[row.invoice_id])
     if isinstance(row, MailboxAddOn):
         return reverse("admin:mailboxes_mailbox_change", args=[row.mailbox_id])
     opts = row._meta
@@ -546,6 +572,15 @@ def _row_url(row) -> str:
 
 
 def _row_label(row) -> str:
+    if isinstance(row, SdiTransmission):
+        detail = row.last_error or "; ".join(
+            f"{e.get('code', '')} {e.get('description', '')}" for e in row.errors
+        )
+        return f"{row.invoice} del {row.invoice.issued_on:%d/%m/%Y}: {row}" + (
+            f" – {detail[:160]}" if detail else ""
+        )
+    if isinstance(row, SdiReceipt):
+        return f"{row.name}: {row.problem[:160]}"
     if isinstance(row, Order):
         detail = row.attention_reason or f"{row.customer.user.email}, {format_eur(row.total)}"
         return f"{row.number} del {row.placed_on:%d/%m/%Y}: {detail}"
@@ -640,8 +675,16 @@ class InvoiceLineInline(LineColumns, ReadOnlyInline):
 INVOICE_NUMBER = re.compile(r"^(\d{4})\s*/\s*(\d+)$")
 
 
+RESEND_INTRO = (
+    "Per un documento scartato dallo SdI: prima correggi i dati (di solito quelli fiscali "
+    "dell'intestatario della fattura, dalla pagina del titolare), poi reinvia. Il documento "
+    "parte con un nuovo nome file e mantiene numero e data, se sono passati al massimo 5 "
+    "giorni dalla notifica di scarto."
+)
+
+
 @admin.register(Invoice)
-class InvoiceAdmin(LargeTableAdmin):
+class InvoiceAdmin(OperationsAdmin, LargeTableAdmin):
     """Issued documents: read-only, never deleted; a correction is a credit note."""
 
     list_display = [
@@ -653,6 +696,7 @@ class InvoiceAdmin(LargeTableAdmin):
         "net",
         "vat",
         "total",
+        "sdi_state",
         "downloads",
     ]
     list_select_related = ["order"]
@@ -666,6 +710,18 @@ class InvoiceAdmin(LargeTableAdmin):
     search_fields = ["=number"]
     search_help_text = "Numero (es. 2026/15 o 15), numero d'ordine o e-mail dell'account."
     change_form_template = "admin/pecshop/change_form.html"
+    change_list_template = "admin/billing/invoice/change_list.html"
+    operations = (
+        Operation(
+            slug="reinvia-sdi",
+            title="Reinvia allo SdI dopo la correzione",
+            permission="resend_sdi",
+            many=False,
+            intro=RESEND_INTRO,
+            submit="Reinvia allo SdI",
+        ),
+    )
+    operation_errors = (ValidationError, SdiError)
     fields = [
         "display_number",
         "kind_",
@@ -681,7 +737,43 @@ class InvoiceAdmin(LargeTableAdmin):
         "created",
     ]
     readonly_fields = fields
-    inlines = [InvoiceLineInline]
+    inlines = [InvoiceLineInline, SdiTransmissionInline]
+
+    def get_queryset(self, request):
+        current = SdiTransmission.objects.filter(invoice=OuterRef("pk"), is_current=True)
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(sdi_state_value=Subquery(current.values("state")[:1]))
+        )
+
+    @admin.display(description="SdI")
+    def sdi_state(self, obj) -> str:
+        value = getattr(obj, "sdi_state_value", None)
+        return SdiState(value).label if value else "—"
+
+    def has_resend_sdi_permission(self, request) -> bool:
+        return request.user.has_perm("billing.resend_sdi")
+
+    def operation_applies(self, op, obj) -> bool:
+        transmission = current_transmission(obj)
+        return transmission is not None and transmission.state == SdiState.DISCARDED
+
+    def perform_reinvia_sdi(self, request, obj, data):
+        sdi_resend(
+            invoice=obj, actor=request.user, reason=data["reason"], today=timezone.localdate()
+        )
+        return (
+            f"{obj}: in coda per lo SdI con lo stesso numero e la stessa data, con i dati "
+            "corretti; il nuovo nome file è assegnato all'invio.",
+            messages.SUCCESS,
+        )
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = dict(extra_context or {})
+        if request.user.has_perm("billing.export_preservation"):
+            extra_context["preservation_url"] = reverse("admin:billing_invoice_preservation")
+        return super().changelist_view(request, extra_context)
 
     @admin.display(description="numero", ordering="number")
     def display_number(self, obj) -> str:
@@ -746,10 +838,12 @@ class InvoiceAdmin(LargeTableAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = dict(extra_context or {})
-        if object_id.isdigit():
+        obj = self.get_object(request, object_id) if object_id.isdigit() else None
+        if obj is not None:
             extra_context["object_operations"] = [
                 ("Scarica PDF", reverse("admin:billing_invoice_pdf", args=[object_id])),
                 ("Scarica XML FatturaPA", reverse("admin:billing_invoice_xml", args=[object_id])),
+                *self.object_operations(request, obj),
             ]
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -764,6 +858,11 @@ class InvoiceAdmin(LargeTableAdmin):
                 "<int:pk>/xml/",
                 self.admin_site.admin_view(self.xml_view),
                 name="billing_invoice_xml",
+            ),
+            path(
+                "conservazione/",
+                self.admin_site.admin_view(partial(preservation_view, self)),
+                name="billing_invoice_preservation",
             ),
             *super().get_urls(),
         ]
@@ -787,11 +886,16 @@ class InvoiceAdmin(LargeTableAdmin):
 
     def xml_view(self, request, pk: int):
         invoice, document = self._document(request, pk)
-        response = HttpResponse(invoice_fatturapa_xml(document), content_type="application/xml")
-        seller = settings.SELLER["vat_number"]
-        response["Content-Disposition"] = (
-            f'attachment; filename="IT{seller}_{progressivo_invio(invoice.year, invoice.number)}.xml"'
-        )
+        transmission = current_transmission(invoice)
+        if transmission is not None and transmission.xml:
+            # The file as it was sent to the SDI, under its own name.
+            response = HttpResponse(transmission.xml.encode(), content_type="application/xml")
+            name = transmission.file_name
+        else:
+            response = HttpResponse(invoice_fatturapa_xml(document), content_type="application/xml")
+            seller = settings.SELLER["vat_number"]
+            name = f"IT{seller}_{progressivo_invio(invoice.year, invoice.number)}.xml"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
 
     def has_add_permission(self, request):

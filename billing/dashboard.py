@@ -95,6 +95,48 @@ def dashboard_figures(*, today: date) -> list[Figure]:
             .select_related("customer__user")
             .order_by("expires_on", "id"),
         ),
+        *sdi_figures(today=today),
+    ]
+
+
+def sdi_figures(*, today: date) -> list[Figure]:
+    """The documents on their way to the SDI that need a look (billing.sdi)."""
+    from billing.sdi.models import SdiReceipt, SdiReceiptStatus, SdiState, SdiTransmission
+    from billing.sdi.services import LATE_AFTER_DAYS, late_transmissions
+
+    current = SdiTransmission.objects.filter(is_current=True).select_related("invoice")
+    return [
+        _figure(
+            "sdi_waiting",
+            "Documenti in attesa: da inviare allo SdI o senza esito",
+            current.filter(state__in=[SdiState.QUEUED, SdiState.SENT]).order_by("id"),
+        ),
+        _figure(
+            "sdi_late",
+            f"Documenti non inviati allo SdI {LATE_AFTER_DAYS} giorni dopo l'emissione",
+            late_transmissions(today=today).select_related("invoice").order_by("id"),
+            note="Il termine di legge è di 12 giorni: controlla l'errore e il canale SdI.",
+        ),
+        _figure(
+            "sdi_discarded",
+            "Documenti scartati dallo SdI",
+            current.filter(state=SdiState.DISCARDED).order_by("id"),
+            note="Correggi i dati e reinvia entro 5 giorni dallo scarto: stesso numero e data.",
+        ),
+        _figure(
+            "sdi_undelivered",
+            "Documenti non consegnati (validi, nell'area riservata AdE)",
+            current.filter(state=SdiState.NOT_DELIVERED).order_by("-id"),
+            note="Il cliente è stato avvisato per e-mail con la copia di cortesia.",
+        ),
+        _figure(
+            "sdi_flagged_receipts",
+            "Ricevute SdI da verificare",
+            SdiReceipt.objects.filter(status=SdiReceiptStatus.FLAGGED)
+            .defer("content")
+            .order_by("-id"),
+            note="Malformate, sconosciute o fuori sequenza: conservate così come sono arrivate.",
+        ),
     ]
 
 

@@ -9,6 +9,7 @@ never recomputed here: VAT is computed once on the total net when the invoice is
 from __future__ import annotations
 
 import io
+import logging
 import unicodedata
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
@@ -24,6 +25,9 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace
 
 from billing.money import format_eur
+
+# fpdf2 subsets the embedded font through fontTools, which logs every table at INFO.
+logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 if TYPE_CHECKING:
     from billing.models import Invoice
@@ -61,6 +65,8 @@ class InvoiceDocumentLine:
     months: int
     unit_price: Decimal
     net: Decimal
+    mailbox_address: str = ""
+    holder_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -78,6 +84,9 @@ class InvoiceDocument:
     total: Decimal
     credited_number: str | None
     order_number: str
+    credited_issued_on: date | None = None
+    # What the customer's copy says of the electronic document, true when it is rendered.
+    courtesy_note: str = ""
 
     def __post_init__(self) -> None:
         if self.kind not in ("invoice", "credit_note"):
@@ -104,10 +113,17 @@ class InvoiceDocument:
         return "Nota di credito" if self.is_credit_note else "Fattura"
 
 
-def document_from_invoice(invoice: Invoice) -> InvoiceDocument:
-    """The document of a saved `billing.models.Invoice`, as it was issued."""
+def document_from_invoice(invoice: Invoice, *, buyer: dict | None = None) -> InvoiceDocument:
+    """The document of a saved `billing.models.Invoice`, as it was issued, with the buyer's
+    data of its current transmission to the SDI (corrected after a discard) unless `buyer`
+    is given, and the courtesy note that is true now."""
+    from billing.sdi.wording import courtesy_note
+
     credited = invoice.credited_invoice
-    buyer = {key: str(invoice.buyer.get(key) or "") for key in BUYER_KEYS}
+    transmission = invoice.sdi_transmissions.filter(is_current=True).first()
+    if buyer is None:
+        buyer = transmission.buyer if transmission is not None else invoice.buyer
+    buyer = {key: str(buyer.get(key) or "") for key in BUYER_KEYS}
     return InvoiceDocument(
         kind=invoice.kind,
         year=invoice.year,
@@ -124,6 +140,8 @@ def document_from_invoice(invoice: Invoice) -> InvoiceDocument:
                 months=line.months,
                 unit_price=line.unit_price,
                 net=line.net,
+                mailbox_address=line.mailbox_address,
+                holder_name=line.holder_name,
             )
             for line in invoice.lines.all()
         ),
@@ -133,6 +151,8 @@ def document_from_invoice(invoice: Invoice) -> InvoiceDocument:
         total=invoice.total,
         credited_number=credited.display_number if credited is not None else None,
         order_number=invoice.order.number or "",
+        credited_issued_on=credited.issued_on if credited is not None else None,
+        courtesy_note=courtesy_note(transmission),
     )
 
 
@@ -155,46 +175,28 @@ def _place(data: dict[str, str]) -> str:
 
 # --- PDF -------------------------------------------------------------------------------
 
-# fpdf2's core fonts need no font file, but they only know one 8-bit encoding per document.
-# The PDF declares them with WinAnsiEncoding (windows-1252), which has "€", the curly quotes
-# and every Italian accented letter, while fpdf2 encodes text as latin-1 by default, which
-# has no "€". Encoding with windows-1252 makes the bytes match what the PDF declares, so "€"
-# renders with no TTF to ship (no pip package of ours carries one). Characters outside
-# windows-1252 (a foreign name, say) lose their accent or become "?" instead of failing.
-PDF_ENCODING = "windows-1252"
-PDF_FONT = "Helvetica"
+# An embedded Unicode TrueType font (DejaVu Sans, vendored in billing/fonts with its
+# licence): any name prints as written ("Đurić", "Łukasz", "Nguyễn", "D’Amico") and so does €.
+FONT_DIR = Path(__file__).resolve().parent / "fonts"
+PDF_FONT = "DejaVu"
 INK = (33, 37, 41)
 MUTED = (108, 117, 125)
 RULE = (206, 212, 218)
 SHADE = (241, 243, 245)
-COURTESY_COPY_NOTE = (
-    "Copia di cortesia del documento elettronico trasmesso tramite il Sistema di Interscambio "
-    "(SdI). L'originale è consultabile nell'area riservata del sito dell'Agenzia delle Entrate."
-)
+# Without a transmission (a document rendered outside the shop's database): no claim at all.
+COURTESY_COPY_NOTE = "Copia di cortesia, priva di valore fiscale."
 
 
 def _pdf_text(text: str) -> str:
-    try:
-        text.encode(PDF_ENCODING)
-        return text
-    except UnicodeEncodeError:
-        return "".join(_pdf_char(char) for char in text)
-
-
-def _pdf_char(char: str) -> str:
-    try:
-        char.encode(PDF_ENCODING)
-        return char
-    except UnicodeEncodeError:
-        base = (
-            unicodedata.normalize("NFKD", char).encode(PDF_ENCODING, "ignore").decode(PDF_ENCODING)
-        )
-        return base or "?"
+    return text
 
 
 class _InvoicePDF(FPDF):
     def __init__(self, document_label: str) -> None:
         super().__init__(format="A4", unit="mm")
+        self.add_font(PDF_FONT, "", FONT_DIR / "DejaVuSans.ttf")
+        self.add_font(PDF_FONT, "B", FONT_DIR / "DejaVuSans-Bold.ttf")
+        self.courtesy_note = COURTESY_COPY_NOTE
         # Every page says which document it belongs to, in case the pages get separated.
         self.document_label = document_label
 
@@ -205,7 +207,7 @@ class _InvoicePDF(FPDF):
         self.ln(1.5)
         self.set_font(PDF_FONT, size=7)
         self.set_text_color(*MUTED)
-        self.multi_cell(0, 3.4, COURTESY_COPY_NOTE, align="L", new_x="LMARGIN", new_y="NEXT")
+        self.multi_cell(0, 3.4, self.courtesy_note, align="L", new_x="LMARGIN", new_y="NEXT")
         self.cell(self.epw / 2, 3.4, _pdf_text(self.document_label))
         self.cell(self.epw / 2, 3.4, f"Pagina {self.page_no()}/{{nb}}", align="R")
 
@@ -213,7 +215,7 @@ class _InvoicePDF(FPDF):
 def invoice_pdf(doc: InvoiceDocument) -> bytes:
     """The customer's copy of an invoice or credit note, A4, in Italian."""
     pdf = _InvoicePDF(f"{doc.title} n. {doc.display_number} del {doc.issued_on:%d/%m/%Y}")
-    pdf.core_fonts_encoding = PDF_ENCODING
+    pdf.courtesy_note = doc.courtesy_note or COURTESY_COPY_NOTE
     pdf.set_margins(18, 16, 18)
     pdf.set_auto_page_break(auto=True, margin=24)
     pdf.set_title(_pdf_text(f"{doc.title} n. {doc.display_number}"))
@@ -266,7 +268,16 @@ def _pdf_heading(pdf: FPDF, doc: InvoiceDocument) -> None:
     pdf.set_font(PDF_FONT, size=9)
     pdf.set_text_color(*MUTED)
     if doc.order_number:
-        pdf.cell(half, 4.4, _pdf_text(f"Ordine n. {doc.order_number}"), align="R")
+        pdf.cell(
+            half,
+            4.4,
+            _pdf_text(f"Ordine n. {doc.order_number}"),
+            align="R",
+            new_x="LEFT",
+            new_y="NEXT",
+        )
+    # The legal document is the electronic one: the PDF says what it is on its first lines.
+    pdf.cell(half, 4.4, "Copia di cortesia", align="R")
 
     pdf.set_text_color(*INK)
     pdf.set_y(max(seller_bottom, pdf.get_y()) + 5)
@@ -350,7 +361,7 @@ def _pdf_lines(pdf: FPDF, doc: InvoiceDocument) -> None:
     pdf.set_font(PDF_FONT, size=9)
     pdf.set_draw_color(*RULE)
     with pdf.table(
-        col_widths=(84, 18, 14, 29, 29),
+        col_widths=(80, 22, 14, 29, 29),
         width=pdf.epw,
         text_align=("LEFT", "RIGHT", "RIGHT", "RIGHT", "RIGHT"),
         borders_layout="HORIZONTAL_LINES",
@@ -517,8 +528,29 @@ def _line_description(line: InvoiceDocumentLine) -> str:
     return f"{line.description} (quantità {line.quantity}, {line.months} mesi)"
 
 
-def invoice_fatturapa_xml(doc: InvoiceDocument) -> bytes:
-    """The FatturaPA (FPR12) XML of an invoice (TD01) or credit note (TD04), UTF-8."""
+def _line_references(line: InvoiceDocumentLine) -> list[a38.AltriDatiGestionali] | None:
+    """The mailbox (and its holder) of a line, for a clerk's software to reconcile by."""
+    references = []
+    if line.mailbox_address:
+        references.append(
+            a38.AltriDatiGestionali(
+                tipo_dato="CASELLA", riferimento_testo=_latin1(line.mailbox_address, 60)
+            )
+        )
+    if line.holder_name:
+        references.append(
+            a38.AltriDatiGestionali(
+                tipo_dato="TITOLARE", riferimento_testo=_latin1(line.holder_name, 60)
+            )
+        )
+    return references or None
+
+
+def invoice_fatturapa_xml(doc: InvoiceDocument, *, progressivo: str | None = None) -> bytes:
+    """The FatturaPA (FPR12) XML of an invoice (TD01) or credit note (TD04), UTF-8.
+
+    `progressivo` is the transmission's own progressive (the one in its file name); without
+    it, one derived from the document's number."""
     seller = doc.seller
     codice_destinatario, pec_destinatario = _recipient(doc.buyer)
 
@@ -528,7 +560,7 @@ def invoice_fatturapa_xml(doc: InvoiceDocument) -> bytes:
             id_trasmittente=a38.IdTrasmittente(
                 id_paese="IT", id_codice=seller.get("fiscal_code") or seller["vat_number"]
             ),
-            progressivo_invio=progressivo_invio(doc.year, doc.number),
+            progressivo_invio=progressivo or progressivo_invio(doc.year, doc.number),
             formato_trasmissione="FPR12",
             codice_destinatario=codice_destinatario,
             pec_destinatario=pec_destinatario,
@@ -552,7 +584,7 @@ def invoice_fatturapa_xml(doc: InvoiceDocument) -> bytes:
         )
     if doc.credited_number:
         body.dati_generali.dati_fatture_collegate.append(
-            a38.DatiFattureCollegate(id_documento=doc.credited_number)
+            a38.DatiFattureCollegate(id_documento=doc.credited_number, data=doc.credited_issued_on)
         )
 
     services = body.dati_beni_servizi
@@ -569,6 +601,7 @@ def invoice_fatturapa_xml(doc: InvoiceDocument) -> bytes:
                 prezzo_unitario=line.net,
                 prezzo_totale=line.net,
                 aliquota_iva=doc.vat_rate,
+                altri_dati_gestionali=_line_references(line),
             )
         )
     # Set by hand, not with a38's build_dati_riepilogo(): VAT is the one computed on the total

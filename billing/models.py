@@ -194,6 +194,10 @@ class OrderLine(models.Model):
     months = models.PositiveSmallIntegerField()
     unit_price = models.DecimalField(**MONEY)
     net = models.DecimalField(**MONEY)
+    # The mailbox the line is about, and its holder when not the invoiced party, as they
+    # were when the line was written (the description names them too).
+    mailbox_address = models.CharField("casella", max_length=254, blank=True)
+    holder_name = models.CharField("titolare", max_length=200, blank=True)
 
     class Meta:
         ordering = ["order", "position"]
@@ -387,6 +391,10 @@ class InvoiceLine(models.Model):
     months = models.PositiveSmallIntegerField()
     unit_price = models.DecimalField(**MONEY)
     net = models.DecimalField(**MONEY)
+    # The mailbox the line is about, and its holder when not the invoiced party, as they
+    # were when the line was written (the description names them too).
+    mailbox_address = models.CharField("casella", max_length=254, blank=True)
+    holder_name = models.CharField("titolare", max_length=200, blank=True)
 
     class Meta:
         ordering = ["invoice", "position"]
@@ -398,3 +406,13 @@ class InvoiceLine(models.Model):
 
     def __str__(self) -> str:
         return self.description
+
+
+# The documents' transmission to the Sistema di Interscambio lives in its own module.
+from billing.sdi.models import (  # noqa: E402, F401
+    SdiFileCounter,
+    SdiReceipt,
+    SdiReceiptStatus,
+    SdiState,
+    SdiTransmission,
+)

@@ -46,3 +46,49 @@ def run_lifecycle_day(today: str | None = None) -> list:
     from billing.lifecycle import run_lifecycle
 
     return [(name, counts) for name, counts, _ in run_lifecycle(today=_day(today))]
+
+
+# --- transmission to the SDI (billing.sdi) ------------------------------------------------
+
+
+def _sdi_channel_error():
+    from billing.sdi.channels import SdiChannelError
+
+    return SdiChannelError
+
+
+@shared_task(bind=True, max_retries=8)
+def sdi_send_transmission(self, transmission_id: int) -> str:
+    """Queued after the issuing transaction commits; a channel failure is retried with a
+    growing delay (and the beat job sends whatever is still queued)."""
+    from billing.sdi.services import sdi_send
+
+    try:
+        return sdi_send(transmission_id=transmission_id, raise_on_failure=True)
+    except _sdi_channel_error() as error:
+        raise self.retry(exc=error, countdown=min(3600, 60 * 2**self.request.retries)) from None
+
+
+@shared_task
+def sdi_send_pending() -> dict:
+    from billing.sdi.services import sdi_send_pending as send_pending
+
+    return send_pending()
+
+
+@shared_task
+def sdi_read_receipts() -> dict:
+    from billing.sdi.services import sdi_receipts_read
+
+    try:
+        return sdi_receipts_read()
+    except _sdi_channel_error() as error:
+        # The next run (15 minutes) reads them; nothing is lost while the mailbox is away.
+        return {"error": str(error)}
+
+
+@shared_task(bind=True, autoretry_for=(OSError,), retry_backoff=60, max_retries=5)
+def sdi_not_delivered_email(self, transmission_id: int) -> str:
+    from billing.sdi.services import not_delivered_email_send
+
+    return not_delivered_email_send(transmission_id=transmission_id)

@@ -237,6 +237,27 @@ PROVISIONING_BACKEND = env.str(
     "PROVISIONING_BACKEND", default="mailboxes.provisioning.RecordingBackend"
 )
 
+# Transmission of invoices to the Sistema di Interscambio (billing.sdi): `folder` writes the
+# files to SDI_FOLDER_OUT and reads receipts from SDI_FOLDER_IN; `pec` sends through the
+# shop's PEC mailbox (SMTP) to SDI_ADDRESS and reads the receipts from it over IMAP.
+SDI_CHANNEL = env.str("SDI_CHANNEL", default="folder")
+SDI_FOLDER_OUT = Path(env.str("SDI_FOLDER_OUT", default=str(VAR_DIR / "sdi" / "uscita")))
+SDI_FOLDER_IN = Path(env.str("SDI_FOLDER_IN", default=str(VAR_DIR / "sdi" / "ricevute")))
+SDI_SMTP_URL = env.str("SDI_SMTP_URL", default="")
+SDI_IMAP_URL = env.str("SDI_IMAP_URL", default="")
+SDI_ADDRESS = env.str("SDI_ADDRESS", default="sdi01@pec.fatturapa.it")
+SDI_SENDER = env.str("SDI_SENDER", default="")
+if SDI_CHANNEL not in ("folder", "pec"):
+    raise ImproperlyConfigured("SDI_CHANNEL must be 'folder' or 'pec'.")
+if SDI_CHANNEL == "pec":
+    from billing.sdi.channels import parse_mail_url  # noqa: E402 - validates the URLs
+
+    for _name, _kind in (("SDI_SMTP_URL", "smtp"), ("SDI_IMAP_URL", "imap")):
+        try:
+            parse_mail_url(vars()[_name], kind=_kind)
+        except ValueError as _error:
+            raise ImproperlyConfigured(f"{_name}: {_error}") from None
+
 # Celery: Redis when REDIS_URL is set, otherwise an embedded broker on the filesystem so that
 # the shop runs its background jobs on a bare machine too.
 if REDIS_URL:
@@ -281,6 +302,16 @@ CELERY_BEAT_SCHEDULE = {
     "lifecycle-day": {
         "task": "billing.tasks.run_lifecycle_day",
         "schedule": crontab(hour=2, minute=30),
+    },
+    # Invoices to the SDI: what the after-commit task did not send, every 5 minutes; the
+    # SDI's receipts every 15 minutes.
+    "sdi-send": {
+        "task": "billing.tasks.sdi_send_pending",
+        "schedule": 5 * 60,
+    },
+    "sdi-receipts": {
+        "task": "billing.tasks.sdi_read_receipts",
+        "schedule": 15 * 60,
     },
 }
 

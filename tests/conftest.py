@@ -243,3 +243,12 @@ def _fresh_catalogue_cache():
     cache.clear()
     catalogue_cache.forget_local_copies()
     yield
+
+
+@pytest.fixture(autouse=True)
+def _sdi_folders(settings, tmp_path_factory):
+    """Documents for the SDI go through the `folder` channel into a folder of the test's own."""
+    base = tmp_path_factory.mktemp("sdi")
+    settings.SDI_CHANNEL = "folder"
+    settings.SDI_FOLDER_OUT = base / "uscita"
+    settings.SDI_FOLDER_IN = base / "ricevute"

@@ -10,8 +10,10 @@ from decimal import Decimal
 
 from django.db import transaction
 
+from billing.lines import holder_name_for_line, named_description
 from billing.models import Invoice, InvoiceKind, InvoiceLine, InvoiceSequence, Order
 from billing.money import quantize, vat_of
+from billing.sdi.services import sdi_enqueue
 from customers.models import Holder
 
 
@@ -36,20 +38,35 @@ def holder_snapshot(holder: Holder) -> dict:
     }
 
 
-def _copies(lines) -> list[InvoiceLine]:
-    """Unsaved invoice lines with the content of `lines` (an order's or an invoice's)."""
-    return [
-        InvoiceLine(
-            position=line.position,
-            code=line.code,
-            description=line.description,
-            quantity=line.quantity,
-            months=line.months,
-            unit_price=line.unit_price,
-            net=line.net,
+def _copies(lines, *, billing_holder=None) -> list[InvoiceLine]:
+    """Unsaved invoice lines with the content of `lines` (an order's or an invoice's).
+
+    An order line written before lines named their mailbox gets the name now, from its
+    item's mailbox (`billing_holder` given): what the invoice says is fixed when it is issued.
+    """
+    copies = []
+    for line in lines:
+        address, holder_name = line.mailbox_address, line.holder_name
+        description = line.description
+        item = getattr(line, "item", None) if billing_holder is not None else None
+        if not address and item is not None and item.mailbox is not None:
+            address = item.mailbox.address
+            holder_name = holder_name_for_line(item.mailbox.holder, billing_holder)
+            description = named_description(description, address, holder_name)
+        copies.append(
+            InvoiceLine(
+                position=line.position,
+                code=line.code,
+                description=description,
+                quantity=line.quantity,
+                months=line.months,
+                unit_price=line.unit_price,
+                net=line.net,
+                mailbox_address=address,
+                holder_name=holder_name,
+            )
         )
-        for line in lines
-    ]
+    return copies
 
 
 def next_invoice_number(year: int) -> int:
@@ -82,13 +99,17 @@ def _issue(*, kind, order, issued_on, buyer, lines, credited=None) -> Invoice:
     for line in lines:
         line.invoice = invoice
     InvoiceLine.objects.bulk_create(lines)
+    # The outbox row of the transmission to the SDI, in the issuing transaction.
+    sdi_enqueue(invoice=invoice)
     return invoice
 
 
 @transaction.atomic
 def invoice_issue(*, order: Order, issued_on: date) -> Invoice:
     """The invoice of a paid order: its frozen lines and its billing holder's data."""
-    lines = _copies(order.lines.all())
+    lines = _copies(
+        order.lines.select_related("item__mailbox__holder"), billing_holder=order.billing_holder
+    )
     return _issue(
         kind=InvoiceKind.INVOICE,
         order=order,

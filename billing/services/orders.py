@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from addons.models import AddOn, Tier
 from billing.catalogue import load_catalogue
+from billing.lines import holder_name_for_line, named_description
 from billing.models import (
     ORDER_TRANSITIONS,
     ItemKind,
@@ -231,6 +232,8 @@ def _place(*, customer, items, payment_method, placement_key, today, billing_hol
             order=order, position=index, kind=spec.kind, mailbox=mailbox, params=params
         )
         lines = []
+        address = mailbox.address
+        holder_name = holder_name_for_line(mailbox.holder, billing_holder)
         for line in quote.lines:
             position += 1
             lines.append(
@@ -240,7 +243,9 @@ def _place(*, customer, items, payment_method, placement_key, today, billing_hol
                     position=position,
                     kind=line.kind,
                     code=line.code,
-                    description=line.description[:300],
+                    description=named_description(line.description, address, holder_name),
+                    mailbox_address=address,
+                    holder_name=holder_name,
                     quantity=line.quantity,
                     months=line.months,
                     unit_price=line.unit_price,

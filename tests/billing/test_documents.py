@@ -4,9 +4,9 @@ Every document here is built in the test, with no database.
 """
 
 import dataclasses
+import io
 import re
 import xml.etree.ElementTree as ET
-import zlib
 from datetime import date
 from decimal import Decimal
 from types import SimpleNamespace
@@ -14,6 +14,7 @@ from types import SimpleNamespace
 import a38
 import pytest
 from a38.validation import Validation
+from pypdf import PdfReader
 from stdnum.it import codicefiscale, iva
 
 from billing.documents import (
@@ -370,16 +371,10 @@ def test_a_document_that_is_not_xml_is_reported_not_raised():
 
 
 def pdf_text(pdf: bytes) -> str:
-    """The text drawn on the pages: the content streams, inflated, as windows-1252 (the
-    encoding of fpdf2's core fonts)."""
-    streams = re.findall(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.DOTALL)
-    chunks = []
-    for stream in streams:
-        try:
-            chunks.append(zlib.decompress(stream))
-        except zlib.error:
-            chunks.append(stream)
-    return b"\n".join(chunks).decode("windows-1252", errors="replace")
+    """The text drawn on the pages, as a PDF reader extracts it (the font is embedded, with
+    its Unicode map), with lines wrapped inside a cell joined by a space."""
+    reader = PdfReader(io.BytesIO(pdf))
+    return " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
 
 
 def test_the_pdf_shows_the_number_the_date_the_buyer_and_the_total():
@@ -429,11 +424,14 @@ def test_the_pdf_renders_the_same_bytes_for_the_same_document():
     assert invoice_pdf(make_document()) == invoice_pdf(make_document())
 
 
-def test_the_pdf_survives_characters_its_font_cannot_draw():
-    buyer = {**PERSON, "name": "Ľudmila Dvořák"}
-    text = pdf_text(invoice_pdf(make_document(buyer=buyer)))
+def test_the_pdf_prints_names_beyond_latin_1_as_written_with_its_embedded_font():
+    buyer = {**PERSON, "name": "Đurić Łukasz Nguyễn D’Amico"}
+    pdf = invoice_pdf(make_document(buyer=buyer))
+    text = pdf_text(pdf)
 
-    assert "Ludmila Dvorák" in text
+    assert "Đurić Łukasz Nguyễn D’Amico" in text
+    assert "€ 41,36" in text
+    assert b"/FontFile2" in pdf  # the TrueType font travels inside the file
 
 
 def test_a_long_invoice_flows_onto_more_pages():
@@ -482,13 +480,16 @@ def test_a_document_is_built_from_a_saved_invoice_as_it_was_issued(settings):
         SimpleNamespace(
             position=1,
             code="PEC-PRO",
-            description="Casella PEC Pro",
+            description="Casella PEC Pro – studio@pec.it",
             quantity=1,
             months=12,
             unit_price=D("24.90"),
             net=D("24.90"),
+            mailbox_address="studio@pec.it",
+            holder_name="",
         )
     ]
+    no_transmission = SimpleNamespace(first=lambda: None)
     invoice = SimpleNamespace(
         kind="credit_note",
         year=2026,
@@ -500,8 +501,9 @@ def test_a_document_is_built_from_a_saved_invoice_as_it_was_issued(settings):
         vat_rate=D("22.00"),
         vat=D("5.48"),
         total=D("30.38"),
-        credited_invoice=SimpleNamespace(display_number="2026/3"),
+        credited_invoice=SimpleNamespace(display_number="2026/3", issued_on=date(2026, 3, 1)),
         order=SimpleNamespace(number="ORD-2026-00042"),
+        sdi_transmissions=SimpleNamespace(filter=lambda **_: no_transmission),
     )
 
     document = document_from_invoice(invoice)
@@ -514,6 +516,16 @@ def test_a_document_is_built_from_a_saved_invoice_as_it_was_issued(settings):
     assert document.buyer["fiscal_code"] == "RSSMRA85T10A562S"
     assert document.buyer["vat_number"] == ""  # every buyer key is there, "" when absent
     assert document.lines == (
-        InvoiceDocumentLine(1, "PEC-PRO", "Casella PEC Pro", 1, 12, D("24.90"), D("24.90")),
+        InvoiceDocumentLine(
+            1,
+            "PEC-PRO",
+            "Casella PEC Pro – studio@pec.it",
+            1,
+            12,
+            D("24.90"),
+            D("24.90"),
+            mailbox_address="studio@pec.it",
+        ),
     )
+    assert document.credited_issued_on == date(2026, 3, 1)
     assert (document.net, document.vat, document.total) == (D("24.90"), D("5.48"), D("30.38"))
