@@ -46,3 +46,10 @@ def run_lifecycle_day(today: str | None = None) -> list:
     from billing.lifecycle import run_lifecycle
 
     return [(name, counts) for name, counts, _ in run_lifecycle(today=_day(today))]
+
+
+@shared_task(bind=True, autoretry_for=(OSError,), retry_backoff=60, max_retries=5)
+def refund_duplicate_payment(self, payment_id: int) -> str:
+    from billing.services.payments import payment_refund_duplicate
+
+    return payment_refund_duplicate(payment_id=payment_id)

@@ -28,8 +28,16 @@ EXPIRY = date(2027, 11, 25)  # a mailbox bought and paid on BOUGHT for one year
 
 
 @pytest.fixture
-def saved_card():
-    """The test gateway's saved card: succeeds unless a test sets `decline`."""
+def saved_card(alice):
+    """Alice's card saved at the test gateway: succeeds unless a test sets `decline`."""
+    from billing.gateways import CardDetails
+    from billing.services.saved_cards import saved_card_record
+
+    saved_card_record(
+        customer=alice,
+        gateway="test",
+        details=CardDetails("test-customer", "test-card-alice", "Visa", "4242", 12, 2030),
+    )
     TestSavedMethodCharger.decline = False
     TestSavedMethodCharger.charged = []
     yield TestSavedMethodCharger
