@@ -6,6 +6,6 @@ class BillingConfig(AppConfig):
     verbose_name = "Fatturazione"
 
     def ready(self):
-        from billing import signals
+        from billing import checks, signals  # noqa: F401 (checks registers itself)
 
         signals.connect_catalogue_invalidation()

@@ -68,7 +68,7 @@ def order_pay(request, number: str):
     if payment is None:
         return redirect("billing:order_done", number=order.number)
     try:
-        form = payment.get_form(data=request.POST or None)
+        form = payment.get_form(data=request.POST if request.method == "POST" else None)
     except RedirectNeeded as redirect_to:
         return redirect(str(redirect_to))
     except PaymentError as error:
