@@ -238,7 +238,16 @@ class RefundForm(ReasonForm):
             "rimborso parziale: l'ordine resta pagato."
         ),
     )
-    field_order = ["net", "reason"]
+    iban = forms.CharField(
+        label="IBAN del cliente (solo ordini pagati con bonifico)",
+        required=False,
+        max_length=42,
+        help_text=(
+            "Carta e PayPal: il rimborso parte dal gateway che ha incassato. Bonifico: "
+            "il bonifico di rimborso resta da fare a questo IBAN."
+        ),
+    )
+    field_order = ["net", "iban", "reason"]
 
 
 FULL_CHECK_LIMIT = 20
@@ -454,6 +463,7 @@ class OrderAdmin(OperationsAdmin, LargeTableAdmin):
             reason=data["reason"],
             today=timezone.localdate(),
             net=data["net"],
+            iban=data.get("iban", ""),
         )
         parts = [
             f"Ordine {obj.number}: "
@@ -469,7 +479,16 @@ class OrderAdmin(OperationsAdmin, LargeTableAdmin):
                 "NON tolti automaticamente (intervieni dalla pagina della casella se serve): "
                 + "; ".join(result.not_reverted)
             )
-        parts.append("restituisci il denaro sul canale di pagamento")
+        if result.gateway_refund:
+            parts.append(
+                f"{format_eur(result.gross)} rimborsati dal gateway (rimborso "
+                f"{result.gateway_refund})"
+            )
+        else:
+            parts.append(
+                f"da fare: bonifico di rimborso di {format_eur(result.gross)} "
+                + (f"all'IBAN {result.bank_iban}" if result.bank_iban else "(chiedi l'IBAN)")
+            )
         return ". ".join(parts) + ".", messages.WARNING if result.not_reverted else messages.SUCCESS
 
     # --- the dashboard ---------------------------------------------------------------------

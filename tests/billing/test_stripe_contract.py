@@ -363,3 +363,45 @@ def test_a_variant_that_cannot_be_built_fails_the_check(settings):
         PROVIDER_CACHE.clear()
     assert [e.id for e in errors] == ["billing.E001"]
     assert json.dumps(errors[0].msg).count("card") == 1
+
+
+def test_a_staff_refund_goes_to_stripe_on_the_original_charge_and_records_its_id(
+    card_order, recorded, admin_user
+):
+    from billing.services.refunds import order_refund
+
+    recorded.answer("POST", "/v1/refunds", "refund_created.json")
+    payment = payment_start(order=card_order)
+    payment_confirm(
+        payment_id=payment.pk, reference="pi_3Pq1Aa", amount=card_order.total, source="webhook"
+    )
+
+    result = order_refund(
+        order=card_order, actor=admin_user, reason="recesso", today=date(2026, 12, 1)
+    )
+
+    (refund,) = recorded.sent("POST", "/v1/refunds")
+    assert refund["payment_intent"] == "pi_3Pq1Aa"
+    assert refund["amount"] == str(int(card_order.total * 100))
+    assert refund["headers"]["Idempotency-Key"].startswith("refund-pi_3Pq1Aa-")
+    assert result.gateway_refund == "re_3Rf1Aa"
+    payment.refresh_from_db()
+    assert (payment.status, payment.refund_reference) == (PaymentStatus.REFUNDED, "re_3Rf1Aa")
+    event = card_order.events.get(kind="gateway_refunded")
+    assert event.data["refund"] == "re_3Rf1Aa"
+
+
+def test_a_refund_stripe_refuses_records_nothing(card_order, recorded, admin_user):
+    from billing.services.orders import OrderError
+    from billing.services.refunds import order_refund
+
+    recorded.answer("POST", "/v1/refunds", "card_declined.json", status=402)
+    payment = payment_start(order=card_order)
+    payment_confirm(
+        payment_id=payment.pk, reference="pi_3Pq1Aa", amount=card_order.total, source="webhook"
+    )
+    with pytest.raises(OrderError, match="gateway"):
+        order_refund(order=card_order, actor=admin_user, reason="recesso", today=date(2026, 12, 1))
+    card_order.refresh_from_db()
+    assert card_order.status == OrderStatus.PAID
+    assert not card_order.invoices.filter(kind="credit_note").exists()
