@@ -472,6 +472,16 @@ class SavedCard(models.Model):
     def expires_label(self) -> str:
         return f"{self.exp_month:02d}/{self.exp_year}"
 
+    @property
+    def last_valid_day(self):
+        """A card is valid up to the last day of its expiry month."""
+        import calendar
+        from datetime import date
+
+        return date(
+            self.exp_year, self.exp_month, calendar.monthrange(self.exp_year, self.exp_month)[1]
+        )
+
 
 class GatewayEvent(models.Model):
     """A webhook event of a gateway, recorded in the transaction that applies it: the
@@ -496,3 +506,28 @@ class GatewayEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.gateway} {self.kind} {self.event_id}"
+
+
+class CardExpiryNotice(models.Model):
+    """The e-mail telling that the renewal card expires before the automatic renewal's
+    charge: once per card, mailbox and expiry (the unique row is written before sending)."""
+
+    card = models.ForeignKey(SavedCard, on_delete=models.PROTECT, related_name="expiry_notices")
+    mailbox = models.ForeignKey(
+        "mailboxes.Mailbox", on_delete=models.PROTECT, related_name="card_expiry_notices"
+    )
+    expires_on = models.DateField("scadenza della casella")
+    sent_at = models.DateTimeField("inviato il", null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "avviso di carta in scadenza"
+        verbose_name_plural = "avvisi di carta in scadenza"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["card", "mailbox", "expires_on"], name="cardexpirynotice_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.card} / {self.mailbox_id} / {self.expires_on}"
