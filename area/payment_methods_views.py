@@ -4,14 +4,19 @@ Only the account reaches them: another account's card is a 404, and so is the pa
 session opened with a mailbox's own credentials.
 """
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from area.views import area_required
 from billing.models import SavedCard
 from billing.services.saved_cards import (
+    SavedCardError,
+    card_setup_finish,
+    card_setup_start,
     saved_card_remove,
     saved_card_set_default,
     saved_cards_of,
@@ -55,4 +60,43 @@ def payment_method_remove(request, pk: int):
     except SavedCard.DoesNotExist:
         raise Http404 from None
     messages.success(request, f"Carta {card} rimossa.")
+    return redirect("area:payment_methods")
+
+
+@area_required
+@require_POST
+def payment_method_add(request):
+    """Save a card outside a payment: only with the explicit consent box ticked."""
+    customer = _account(request)
+    if request.POST.get("consent") != "on":
+        messages.error(
+            request,
+            "Per salvare una carta spunta il consenso al suo uso per i rinnovi automatici.",
+        )
+        return redirect("area:payment_methods")
+    try:
+        url = card_setup_start(
+            customer=customer,
+            return_url=settings.SITE_URL + reverse("area:payment_method_saved"),
+        )
+    except SavedCardError as error:
+        messages.error(request, error.message)
+        return redirect("area:payment_methods")
+    return redirect(url)
+
+
+@area_required
+def payment_method_saved(request):
+    """The gateway's card page comes back here."""
+    customer = _account(request)
+    reference = request.GET.get("session_id") or request.GET.get("setup") or ""
+    if not reference:
+        messages.info(request, "Nessuna carta salvata.")
+        return redirect("area:payment_methods")
+    try:
+        card = card_setup_finish(customer=customer, reference=reference[:255])
+    except SavedCardError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"Carta {card} salvata per i rinnovi automatici.")
     return redirect("area:payment_methods")

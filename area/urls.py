@@ -19,6 +19,16 @@ urlpatterns = [
     path("titolari/<int:pk>/elimina/", holder_views.holder_remove, name="holder_delete"),
     path("metodi-di-pagamento/", payment_methods_views.payment_methods, name="payment_methods"),
     path(
+        "metodi-di-pagamento/aggiungi/",
+        payment_methods_views.payment_method_add,
+        name="payment_method_add",
+    ),
+    path(
+        "metodi-di-pagamento/salvata/",
+        payment_methods_views.payment_method_saved,
+        name="payment_method_saved",
+    ),
+    path(
         "metodi-di-pagamento/<int:pk>/predefinita/",
         payment_methods_views.payment_method_default,
         name="payment_method_default",

@@ -61,6 +61,14 @@ class Gateway:
     def detach_card(self, card: "SavedCard") -> None:
         """Remove a saved card at the gateway."""
 
+    def start_card_setup(self, customer, *, return_url: str, key: str) -> str:
+        """Begin saving a card outside a payment; the URL of the gateway's card page."""
+        raise GatewayError("Questo gateway non salva carte.")
+
+    def finish_card_setup(self, customer, *, reference: str) -> CardDetails:
+        """The card saved by the setup `reference` came back with."""
+        raise GatewayError("Questo gateway non salva carte.")
+
 
 def gateway_for(payment: "Payment") -> Gateway:
     return gateway_named(payment.variant)

@@ -154,6 +154,20 @@ class TestGatewayProvider(Gateway, BasicProvider):
         TestCardOutcomes.charged.append(payment.pk)
         return ChargeResult("succeeded", reference=f"saved-{payment.token}")
 
+    def start_card_setup(self, customer, *, return_url, key):
+        """The test gateway has no card page: its card is "entered" at once."""
+        return f"{return_url}?setup={key}"
+
+    def finish_card_setup(self, customer, *, reference):
+        from django.utils import timezone
+
+        return CardDetails(
+            gateway_customer=f"test-customer-{customer.pk}",
+            gateway_method=f"test-card-{reference}"[:255],
+            exp_year=timezone.localdate().year + TEST_CARD_YEARS,
+            **TEST_CARD,
+        )
+
     def capture(self, payment, amount=None):
         return amount or payment.total
 

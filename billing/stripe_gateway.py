@@ -243,6 +243,57 @@ class StripeProvider(Gateway, BasicProvider):
             return ChargeResult("authentication_required", message="Serve 3-D Secure.")
         return ChargeResult("declined", message=f"Stato {intent['status']}")
 
+    def start_card_setup(self, customer, *, return_url, key) -> str:
+        """A Checkout Session in setup mode: Stripe's page collects and saves the card."""
+        try:
+            session = plain(
+                self.client().v1.checkout.sessions.create(
+                    params={
+                        "mode": "setup",
+                        "currency": "eur",
+                        "customer": self.customer_for(customer),
+                        "payment_method_types": ["card"],
+                        "metadata": {"shop_customer": str(customer.pk)},
+                        "success_url": return_url + "?session_id={CHECKOUT_SESSION_ID}",
+                        "cancel_url": return_url,
+                        "locale": "it",
+                    },
+                    options={"idempotency_key": f"setup-{key}"},
+                )
+            )
+        except stripe.StripeError as error:
+            raise GatewayError(_message(error)) from error
+        return session["url"]
+
+    def finish_card_setup(self, customer, *, reference) -> CardDetails:
+        if not reference.startswith("cs_") or len(reference) > 255:
+            raise GatewayError("Sessione non valida.")
+        try:
+            session = plain(
+                self.client().v1.checkout.sessions.retrieve(
+                    reference, params={"expand": ["setup_intent.payment_method"]}
+                )
+            )
+        except stripe.StripeError as error:
+            raise GatewayError(_message(error)) from error
+        intent = session.get("setup_intent") or {}
+        method = intent.get("payment_method") if isinstance(intent, dict) else None
+        if (
+            session.get("metadata", {}).get("shop_customer") != str(customer.pk)
+            or not isinstance(method, dict)
+            or intent.get("status") != "succeeded"
+        ):
+            raise GatewayError("La carta non è stata salvata.")
+        card = method.get("card") or {}
+        return CardDetails(
+            gateway_customer=_id(session.get("customer")),
+            gateway_method=method["id"],
+            brand=str(card.get("brand", "carta")).capitalize(),
+            last4=str(card.get("last4", "")),
+            exp_month=int(card.get("exp_month", 1)),
+            exp_year=int(card.get("exp_year", 2000)),
+        )
+
     def detach_card(self, card) -> None:
         try:
             self.client().v1.payment_methods.detach(card.gateway_method)

@@ -94,3 +94,28 @@ def saved_card_remove(*, customer: Customer, card_id: int) -> SavedCard:
             if successor is not None:
                 SavedCard.objects.filter(pk=successor.pk).update(is_default=True)
     return card
+
+
+def card_setup_start(*, customer: Customer, return_url: str) -> str:
+    """Begin saving a card from the Area Clienti (the customer gave consent): the URL of
+    the gateway's card page."""
+    import uuid
+
+    gateway = gateway_named("card")
+    if not gateway.saves_cards:
+        raise SavedCardError("Il circuito di pagamento non permette di salvare carte.")
+    try:
+        return gateway.start_card_setup(customer, return_url=return_url, key=uuid.uuid4().hex)
+    except GatewayError as error:
+        raise SavedCardError(
+            f"Non è stato possibile aprire la pagina della carta: {error}"
+        ) from error
+
+
+def card_setup_finish(*, customer: Customer, reference: str) -> SavedCard:
+    gateway = gateway_named("card")
+    try:
+        details = gateway.finish_card_setup(customer, reference=reference)
+    except GatewayError as error:
+        raise SavedCardError(f"La carta non è stata salvata: {error}") from error
+    return saved_card_record(customer=customer, gateway=gateway.name, details=details)

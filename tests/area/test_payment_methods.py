@@ -75,3 +75,16 @@ def test_another_customers_card_is_a_404(client, alice, bob, order_for):
     assert "4242" not in client.get("/area-clienti/metodi-di-pagamento/").content.decode()
     card.refresh_from_db()
     assert card.removed_at is None
+
+
+def test_a_card_is_added_from_the_area_clienti_only_with_consent(client, alice):
+    client.force_login(alice.user)
+    refused = client.post("/area-clienti/metodi-di-pagamento/aggiungi/", {}, follow=True)
+    assert "spunta il consenso" in refused.content.decode()
+    assert not SavedCard.objects.exists()
+
+    page = client.post(
+        "/area-clienti/metodi-di-pagamento/aggiungi/", {"consent": "on"}, follow=True
+    ).content.decode()
+    card = SavedCard.objects.get(customer=alice)
+    assert "Visa •••• 4242" in page and card.is_default

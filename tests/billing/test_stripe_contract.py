@@ -405,3 +405,46 @@ def test_a_refund_stripe_refuses_records_nothing(card_order, recorded, admin_use
     card_order.refresh_from_db()
     assert card_order.status == OrderStatus.PAID
     assert not card_order.invoices.filter(kind="credit_note").exists()
+
+
+def test_a_card_is_saved_from_the_area_clienti_through_a_stripe_setup_session(
+    client, alice, recorded
+):
+    recorded.substitutions["CUSTOMER"] = str(alice.pk)
+    recorded.answer("POST", "/v1/customers", "customer_created.json")
+    recorded.answer("POST", "/v1/checkout/sessions", "setup_session_created.json")
+    recorded.answer("GET", "/v1/checkout/sessions/cs_test_setup1", "setup_session_complete.json")
+    client.force_login(alice.user)
+
+    refused = client.post("/area-clienti/metodi-di-pagamento/aggiungi/", {})
+    assert refused.status_code == 302 and not recorded.requests  # no consent, no call
+    response = client.post("/area-clienti/metodi-di-pagamento/aggiungi/", {"consent": "on"})
+
+    assert response["Location"] == "https://checkout.stripe.com/c/pay/cs_test_setup1"
+    (session,) = recorded.sent("POST", "/v1/checkout/sessions")
+    assert (session["mode"], session["customer"]) == ("setup", "cus_Q1w2E3")
+    assert session["headers"]["Idempotency-Key"].startswith("setup-")
+    client.get("/area-clienti/metodi-di-pagamento/salvata/?session_id=cs_test_setup1")
+    card = SavedCard.objects.get(customer=alice)
+    assert (card.brand, card.last4, card.expires_label) == ("Mastercard", "4444", "03/2030")
+    assert card.gateway_method == "pm_1Saved"
+
+
+def test_removing_a_stripe_card_detaches_it_at_stripe(client, alice, recorded):
+    recorded.answer("POST", "/v1/payment_methods/pm_1Card/detach", "customer_created.json")
+    card = SavedCard.objects.create(
+        customer=alice,
+        gateway="stripe",
+        gateway_customer="cus_Q1w2E3",
+        gateway_method="pm_1Card",
+        brand="Visa",
+        last4="4242",
+        exp_month=8,
+        exp_year=2029,
+        is_default=True,
+    )
+    client.force_login(alice.user)
+    client.post(f"/area-clienti/metodi-di-pagamento/{card.pk}/rimuovi/")
+    assert len(recorded.sent("POST", "/v1/payment_methods/pm_1Card/detach")) == 1
+    card.refresh_from_db()
+    assert card.removed_at is not None
