@@ -135,6 +135,8 @@ class PaymentInline(ReadOnlyInline):
         "needs_review",
         "review_note",
         "registered",
+        "duplicate",
+        "refund_reference",
     ]
     readonly_fields = fields
     show_change_link = True
@@ -295,8 +297,11 @@ class OrderAdmin(OperationsAdmin, LargeTableAdmin):
         ),
         ("Importi", {"fields": ["net", "vat", "total"]}),
         ("Date", {"fields": ["created", "paid_at", "cancelled_at"]}),
+        ("Gateway", {"fields": ["payment_attempts", "disputed_at"]}),
     ]
     readonly_fields = [
+        "payment_attempts",
+        "disputed_at",
         "number",
         "status",
         "attention_reason",
@@ -597,6 +602,7 @@ class PaymentAdmin(LargeTableAdmin):
     list_select_related = ["order"]
     list_filter = [
         "needs_review",
+        "duplicate",
         choices_filter("method", "metodo", PaymentMethod.choices),
         choices_filter("status", "stato", PaymentStatus.CHOICES),
     ]
@@ -625,6 +631,12 @@ class PaymentAdmin(LargeTableAdmin):
         "applied",
         "needs_review",
         "review_note",
+        "attempt",
+        "idempotency_key",
+        "gateway_reference",
+        "duplicate",
+        "refund_reference",
+        "refunded_at",
         "created_",
     ]
     readonly_fields = fields
