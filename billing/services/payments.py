@@ -86,6 +86,7 @@ def payment_start(*, order: Order, save_card: bool = False) -> Payment:
             currency="EUR",
             total=order.total,
             tax=order.vat,
+            delivery=Decimal("0.00"),
             description=f"Ordine {order.number}",
             billing_first_name=holder.first_name or holder.company_name,
             billing_last_name=holder.last_name,
