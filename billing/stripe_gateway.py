@@ -99,12 +99,12 @@ class StripeProvider(Gateway, BasicProvider):
             "cancel_url": payment.get_failure_url(),
             "locale": "it",
         }
-        if payment.save_card:
-            intent["setup_future_usage"] = "off_session"
-            params["customer"] = self.customer_for(order.customer)
-        else:
-            params["customer_email"] = order.customer.email
         try:
+            if payment.save_card:
+                intent["setup_future_usage"] = "off_session"
+                params["customer"] = self.customer_for(order.customer)
+            else:
+                params["customer_email"] = order.customer.email
             session = plain(
                 self.client().v1.checkout.sessions.create(
                     params=params,

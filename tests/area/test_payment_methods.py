@@ -88,3 +88,13 @@ def test_a_card_is_added_from_the_area_clienti_only_with_consent(client, alice):
     ).content.decode()
     card = SavedCard.objects.get(customer=alice)
     assert "Visa •••• 4242" in page and card.is_default
+
+
+def test_the_mailbox_page_says_paypal_renewals_are_paid_from_the_reminder(
+    client, alice, make_mailbox
+):
+    mailbox = make_mailbox()
+    client.force_login(alice.user)
+    page = client.get(f"/area-clienti/caselle/{mailbox.pk}/").content.decode()
+    assert "PayPal non si addebitano in automatico" in page
+    assert "/area-clienti/metodi-di-pagamento/" in page
