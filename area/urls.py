@@ -1,6 +1,6 @@
 from django.urls import path
 
-from area import holder_views, views
+from area import holder_views, payment_methods_views, views
 
 app_name = "area"
 
@@ -17,5 +17,26 @@ urlpatterns = [
     path("titolari/nuovo/", holder_views.holder_new, name="holder_new"),
     path("titolari/<int:pk>/", holder_views.holder_edit, name="holder_edit"),
     path("titolari/<int:pk>/elimina/", holder_views.holder_remove, name="holder_delete"),
+    path("metodi-di-pagamento/", payment_methods_views.payment_methods, name="payment_methods"),
+    path(
+        "metodi-di-pagamento/aggiungi/",
+        payment_methods_views.payment_method_add,
+        name="payment_method_add",
+    ),
+    path(
+        "metodi-di-pagamento/salvata/",
+        payment_methods_views.payment_method_saved,
+        name="payment_method_saved",
+    ),
+    path(
+        "metodi-di-pagamento/<int:pk>/predefinita/",
+        payment_methods_views.payment_method_default,
+        name="payment_method_default",
+    ),
+    path(
+        "metodi-di-pagamento/<int:pk>/rimuovi/",
+        payment_methods_views.payment_method_remove,
+        name="payment_method_remove",
+    ),
     path("fatture/<int:pk>.<str:fmt>", views.invoice_download, name="invoice"),
 ]

@@ -140,6 +140,8 @@ class PaymentInline(ReadOnlyInline):
         "needs_review",
         "review_note",
         "registered",
+        "duplicate",
+        "refund_reference",
     ]
     readonly_fields = fields
     show_change_link = True
@@ -243,7 +245,16 @@ class RefundForm(ReasonForm):
             "rimborso parziale: l'ordine resta pagato."
         ),
     )
-    field_order = ["net", "reason"]
+    iban = forms.CharField(
+        label="IBAN del cliente (solo ordini pagati con bonifico)",
+        required=False,
+        max_length=42,
+        help_text=(
+            "Carta e PayPal: il rimborso parte dal gateway che ha incassato. Bonifico: "
+            "il bonifico di rimborso resta da fare a questo IBAN."
+        ),
+    )
+    field_order = ["net", "iban", "reason"]
 
 
 FULL_CHECK_LIMIT = 20
@@ -291,8 +302,11 @@ class OrderAdmin(OperationsAdmin, LargeTableAdmin):
         ),
         ("Importi", {"fields": ["net", "vat", "total"]}),
         ("Date", {"fields": ["created", "paid_at", "cancelled_at"]}),
+        ("Gateway", {"fields": ["payment_attempts", "disputed_at"]}),
     ]
     readonly_fields = [
+        "payment_attempts",
+        "disputed_at",
         "number",
         "status",
         "attention_reason",
@@ -459,6 +473,7 @@ class OrderAdmin(OperationsAdmin, LargeTableAdmin):
             reason=data["reason"],
             today=timezone.localdate(),
             net=data["net"],
+            iban=data.get("iban", ""),
         )
         parts = [
             f"Ordine {obj.number}: "
@@ -474,7 +489,16 @@ class OrderAdmin(OperationsAdmin, LargeTableAdmin):
                 "NON tolti automaticamente (intervieni dalla pagina della casella se serve): "
                 + "; ".join(result.not_reverted)
             )
-        parts.append("restituisci il denaro sul canale di pagamento")
+        if result.gateway_refund:
+            parts.append(
+                f"{format_eur(result.gross)} rimborsati dal gateway (rimborso "
+                f"{result.gateway_refund})"
+            )
+        else:
+            parts.append(
+                f"da fare: bonifico di rimborso di {format_eur(result.gross)} "
+                + (f"all'IBAN {result.bank_iban}" if result.bank_iban else "(chiedi l'IBAN)")
+            )
         return ". ".join(parts) + ".", messages.WARNING if result.not_reverted else messages.SUCCESS
 
     # --- the dashboard ---------------------------------------------------------------------
@@ -613,6 +637,7 @@ class PaymentAdmin(LargeTableAdmin):
     list_select_related = ["order"]
     list_filter = [
         "needs_review",
+        "duplicate",
         choices_filter("method", "metodo", PaymentMethod.choices),
         choices_filter("status", "stato", PaymentStatus.CHOICES),
     ]
@@ -641,6 +666,12 @@ class PaymentAdmin(LargeTableAdmin):
         "applied",
         "needs_review",
         "review_note",
+        "attempt",
+        "idempotency_key",
+        "gateway_reference",
+        "duplicate",
+        "refund_reference",
+        "refunded_at",
         "created_",
     ]
     readonly_fields = fields

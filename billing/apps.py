@@ -6,4 +6,4 @@ class BillingConfig(AppConfig):
     verbose_name = "Fatturazione"
 
     def ready(self):
-        from billing import signals  # noqa: F401 - registers the payment receiver
+        from billing import checks  # noqa: F401 (registers the payment gateway checks)

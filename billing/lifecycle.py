@@ -26,6 +26,7 @@ from billing.models import (
     PaymentMethod,
 )
 from billing.services.autorenew import AUTORENEW_DAYS, autorenew_mailbox
+from billing.services.card_expiry import card_expiry_notices
 from billing.services.orders import OrderTransitionError, order_cancel
 from mailboxes import lifecycle as mailbox_jobs
 from mailboxes.models import Mailbox, MailboxStatus
@@ -157,6 +158,7 @@ def lifecycle_steps(
             lambda: mailbox_jobs.apply_term_changes(today=today, batch_size=batch_size),
         ),
         ("auto_renew", lambda: auto_renew(today=today)),
+        ("card_expiry_notices", lambda: card_expiry_notices(today=today)),
         (
             "expire_mailboxes",
             lambda: mailbox_jobs.expire_mailboxes(today=today, batch_size=batch_size),

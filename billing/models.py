@@ -128,6 +128,11 @@ class Order(models.Model):
     # The checkout form's one-time key: the same form submitted twice places one order.
     placement_key = models.CharField(max_length=64, unique=True)
     attention_reason = models.TextField("da verificare perché", blank=True)
+    # The number of gateway payment attempts started: attempt N's idempotency keys are
+    # derived from the order number and N, so a retried call is the same charge.
+    payment_attempts = models.PositiveIntegerField("tentativi di pagamento", default=0)
+    # A chargeback opened at the gateway: staff look at the order.
+    disputed_at = models.DateTimeField("contestato il", null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     paid_at = models.DateTimeField("pagato il", null=True, blank=True)
     cancelled_at = models.DateTimeField("annullato il", null=True, blank=True)
@@ -223,6 +228,25 @@ class Payment(BasePayment):
     applied_at = models.DateTimeField("applicato il", null=True, blank=True)
     needs_review = models.BooleanField("da verificare", default=False)
     review_note = models.TextField("nota per l'amministrazione", blank=True)
+    # Gateway payments: the order's attempt number and the key every charge-creating call
+    # of this attempt carries (a call repeated after a timeout is the same charge).
+    attempt = models.PositiveIntegerField("tentativo", null=True, blank=True)
+    idempotency_key = models.CharField("chiave di idempotenza", max_length=80, blank=True)
+    # The gateway's own object for this attempt (a Stripe Checkout Session or PaymentIntent).
+    gateway_reference = models.CharField("oggetto del gateway", max_length=255, blank=True)
+    save_card = models.BooleanField("salva la carta (consenso)", default=False)
+    saved_card = models.ForeignKey(
+        "billing.SavedCard",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="payments",
+        verbose_name="carta salvata",
+    )
+    # A charge that reached us for an order already paid, refunded through the gateway.
+    duplicate = models.BooleanField("addebito doppio", default=False)
+    refund_reference = models.CharField("riferimento del rimborso", max_length=255, blank=True)
+    refunded_at = models.DateTimeField("rimborsato il", null=True, blank=True)
 
     class Meta:
         ordering = ["-created", "-id"]
@@ -243,6 +267,11 @@ class Payment(BasePayment):
                 condition=Q(method__in=PaymentMethod.values), name="payment_method_valid"
             ),
             models.CheckConstraint(condition=Q(total__gte=0), name="payment_total_not_negative"),
+            models.UniqueConstraint(
+                fields=["order", "attempt"],
+                condition=Q(attempt__isnull=False),
+                name="payment_one_row_per_attempt",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -416,3 +445,107 @@ from billing.sdi.models import (  # noqa: E402, F401
     SdiState,
     SdiTransmission,
 )
+
+
+class SavedCard(models.Model):
+    """A card saved at the gateway with the customer's consent, for the automatic renewal's
+    off-session charges. The shop keeps only what the customer needs to recognise it."""
+
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, related_name="saved_cards"
+    )
+    gateway = models.CharField(max_length=20)
+    gateway_customer = models.CharField("cliente presso il gateway", max_length=255)
+    gateway_method = models.CharField("metodo presso il gateway", max_length=255)
+    brand = models.CharField("circuito", max_length=30)
+    last4 = models.CharField("ultime 4 cifre", max_length=4)
+    exp_month = models.PositiveSmallIntegerField("mese di scadenza")
+    exp_year = models.PositiveSmallIntegerField("anno di scadenza")
+    is_default = models.BooleanField("per i rinnovi automatici", default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    removed_at = models.DateTimeField("rimossa il", null=True, blank=True)
+
+    class Meta:
+        ordering = ["-is_default", "-created_at", "-id"]
+        verbose_name = "carta salvata"
+        verbose_name_plural = "carte salvate"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["gateway", "gateway_method"], name="savedcard_method_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["customer"],
+                condition=Q(is_default=True, removed_at__isnull=True),
+                name="savedcard_one_default",
+            ),
+            models.CheckConstraint(
+                condition=Q(exp_month__gte=1, exp_month__lte=12), name="savedcard_month_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.brand} •••• {self.last4}"
+
+    @property
+    def expires_label(self) -> str:
+        return f"{self.exp_month:02d}/{self.exp_year}"
+
+    @property
+    def last_valid_day(self):
+        """A card is valid up to the last day of its expiry month."""
+        import calendar
+        from datetime import date
+
+        return date(
+            self.exp_year, self.exp_month, calendar.monthrange(self.exp_year, self.exp_month)[1]
+        )
+
+
+class GatewayEvent(models.Model):
+    """A webhook event of a gateway, recorded in the transaction that applies it: the
+    unique event id makes a replayed event (or five at once) one effect."""
+
+    gateway = models.CharField(max_length=20)
+    event_id = models.CharField(max_length=255)
+    kind = models.CharField(max_length=100)
+    payment = models.ForeignKey(
+        Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="gateway_events"
+    )
+    outcome = models.CharField(max_length=40, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name = "evento del gateway"
+        verbose_name_plural = "eventi del gateway"
+        constraints = [
+            models.UniqueConstraint(fields=["gateway", "event_id"], name="gatewayevent_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.gateway} {self.kind} {self.event_id}"
+
+
+class CardExpiryNotice(models.Model):
+    """The e-mail telling that the renewal card expires before the automatic renewal's
+    charge: once per card, mailbox and expiry (the unique row is written before sending)."""
+
+    card = models.ForeignKey(SavedCard, on_delete=models.PROTECT, related_name="expiry_notices")
+    mailbox = models.ForeignKey(
+        "mailboxes.Mailbox", on_delete=models.PROTECT, related_name="card_expiry_notices"
+    )
+    expires_on = models.DateField("scadenza della casella")
+    sent_at = models.DateTimeField("inviato il", null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "avviso di carta in scadenza"
+        verbose_name_plural = "avvisi di carta in scadenza"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["card", "mailbox", "expires_on"], name="cardexpirynotice_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.card} / {self.mailbox_id} / {self.expires_on}"

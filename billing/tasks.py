@@ -92,3 +92,17 @@ def sdi_not_delivered_email(self, transmission_id: int) -> str:
     from billing.sdi.services import not_delivered_email_send
 
     return not_delivered_email_send(transmission_id=transmission_id)
+
+
+@shared_task(bind=True, autoretry_for=(OSError,), retry_backoff=60, max_retries=5)
+def refund_duplicate_payment(self, payment_id: int) -> str:
+    from billing.services.payments import payment_refund_duplicate
+
+    return payment_refund_duplicate(payment_id=payment_id)
+
+
+@shared_task(bind=True, autoretry_for=(OSError,), retry_backoff=60, max_retries=5)
+def send_card_expiry_notice(self, notice_id: int) -> str:
+    from billing.services.card_expiry import card_expiry_notice_send
+
+    return card_expiry_notice_send(notice_id=notice_id)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from billing.views import api, checkout, orders, shop
+from billing.views import api, checkout, orders, shop, webhooks
 
 app_name = "billing"
 
@@ -15,6 +15,7 @@ urlpatterns = [
     path("ordini/<str:number>/", orders.order_detail, name="order_done"),
     path("ordini/<str:number>/pagamento-non-riuscito/", orders.order_detail, name="payment_failed"),
     path("ordini/<str:number>/paga/", orders.order_pay, name="order_pay"),
+    path("pagamenti/stripe/webhook/", webhooks.stripe_webhook, name="stripe_webhook"),
     path("api/quote", api.api_quote, name="api_quote"),
     path("api/indirizzo", api.api_address, name="api_address"),
 ]

@@ -193,16 +193,14 @@ if PAYMENT_GATEWAY == "test":
 elif PAYMENT_GATEWAY == "stripe":
     PAYMENT_VARIANTS = {
         "card": (
-            "payments.stripe.StripeProviderV3",
+            "billing.stripe_gateway.StripeProvider",
             {
                 "api_key": _required("STRIPE_API_KEY"),
                 "endpoint_secret": _required("STRIPE_ENDPOINT_SECRET"),
-                "use_token": True,
-                "secure_endpoint": True,
             },
         ),
         "paypal": (
-            "payments.paypal.PaypalProvider",
+            "billing.paypal_gateway.PayPalProvider",
             {
                 "client_id": _required("PAYPAL_CLIENT_ID"),
                 "secret": _required("PAYPAL_SECRET"),

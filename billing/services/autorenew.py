@@ -7,27 +7,32 @@ at most one charge is attempted: the attempt (a Payment row and an order event) 
 committed before the gateway is called, and a rerun of the same day resumes that very
 payment, whose token is the gateway's idempotency key, instead of charging again.
 
-The gateway is reached through `SavedMethodCharger`: the test gateway's charger is
-controlled by tests (`TestSavedMethodCharger.decline`); no real gateway charges saved
-methods yet (see `UnavailableSavedMethodCharger`).
+The charge runs off-session on the customer's saved card (the one chosen for the automatic
+renewals, see `billing.services.saved_cards`) through the card gateway's
+`charge_saved_card`, with the idempotency key `autorenew-<mailbox>-<expiry>-attempt-<n>`.
+Outcomes: success -> the order is paid, fulfilled and invoiced (`payment_confirm`); decline
+-> an e-mail and a retry on the next day of the schedule; authentication required (3-D
+Secure) -> an e-mail with the link to pay the order on-session. No saved card (or a PayPal
+customer) -> the declined e-mail with the link: PayPal renewals are paid from the e-mail.
 """
 
 import logging
 from datetime import date, timedelta
-from typing import ClassVar, Protocol
 
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
-from django.utils.module_loading import import_string
 from payments import PaymentStatus
 
+from billing.gateways import ChargeResult, GatewayError, gateway_for
 from billing.models import ItemKind, Order, OrderEvent, OrderStatus, Payment, PaymentMethod
+from billing.payments import TestCardOutcomes
 from billing.services.items import ItemSpec
 from billing.services.orders import OrderError, order_event, order_place
-from billing.services.payments import payment_apply, payment_start
+from billing.services.payments import payment_apply, payment_confirm, payment_reject, payment_start
+from billing.services.saved_cards import default_card
 from mailboxes.models import Mailbox, MailboxStatus
 from mailboxes.terms import GRACE_DAYS
 
@@ -39,59 +44,32 @@ FAILED = "autorenew_failed"
 EMAIL_FAILED = "email_autorenew_failed"
 
 
-class SavedMethodCharger(Protocol):
-    def charge(self, payment: Payment) -> str | None:
-        """Charge `payment.total` to the customer's saved method; the gateway's reference
-        when it succeeded, None when it was declined. Called again with the same payment
-        after a crash: `payment.token` is the idempotency key."""
+# The test gateway's saved-card answers (tests set `decline` / `authentication_required`).
+TestSavedMethodCharger = TestCardOutcomes
+
+AUTH_REQUIRED = "autorenew_auth_required"
+EMAIL_AUTH = "email_autorenew_auth"
 
 
-class TestSavedMethodCharger:
-    """The test gateway's saved card: every charge succeeds unless tests say otherwise."""
-
-    decline: ClassVar[bool] = False
-    charged: ClassVar[list[int]] = []  # payment ids, for tests to look at
-
-    def charge(self, payment: Payment) -> str | None:
-        if type(self).decline:
-            return None
-        type(self).charged.append(payment.pk)
-        return f"saved-{payment.token}"
+def autorenew_idempotency_key(mailbox: Mailbox, payment: Payment) -> str:
+    return f"autorenew-{mailbox.pk}-{mailbox.expires_on.isoformat()}-attempt-{payment.attempt}"
 
 
-class UnavailableSavedMethodCharger:
-    """Stripe and PayPal keep no saved method for this shop yet: every charge fails, so the
-    customer is e-mailed and can pay the renewal order by hand."""
-
-    def charge(self, payment: Payment) -> str | None:
-        logger.warning("no saved-method charges on gateway %s", settings.PAYMENT_GATEWAY)
-        return None
-
-
-def saved_method_charger() -> SavedMethodCharger:
-    default = {"test": "billing.services.autorenew.TestSavedMethodCharger"}.get(
-        settings.PAYMENT_GATEWAY, "billing.services.autorenew.UnavailableSavedMethodCharger"
-    )
-    return import_string(getattr(settings, "PAYMENT_SAVED_METHOD_CHARGER", default))()
-
-
-def charge_saved_method(payment: Payment) -> bool:
-    """Charge one awaiting payment through the gateway; True when it is confirmed.
-
-    The confirmation is saved without django-payments' signal: the caller applies the
-    payment itself, with the day being run rather than the clock's.
-    """
-    reference = saved_method_charger().charge(payment)
-    if reference is None:
-        payment.status = PaymentStatus.REJECTED
-        payment.message = "Addebito del rinnovo automatico rifiutato."
-        payment.save(update_fields=["status", "message"])
-        return False
-    payment.transaction_id = reference
-    payment.captured_amount = payment.total
-    payment.status = PaymentStatus.CONFIRMED
-    payment.save(update_fields=["transaction_id", "captured_amount", "status"])
-    return True
+def charge_saved_method(payment: Payment, mailbox: Mailbox) -> ChargeResult:
+    """Charge one awaiting payment to the customer's saved card, off-session."""
+    if payment.method != PaymentMethod.CARD:
+        return ChargeResult("declined", message="PayPal: il rinnovo si paga dal promemoria.")
+    card = default_card(payment.order.customer)
+    if card is None:
+        return ChargeResult("declined", message="Nessuna carta salvata per i rinnovi.")
+    Payment.objects.filter(pk=payment.pk).update(saved_card=card)
+    try:
+        return gateway_for(payment).charge_saved_card(
+            payment, card, idempotency_key=autorenew_idempotency_key(mailbox, payment)
+        )
+    except GatewayError as error:
+        logger.warning("automatic renewal charge of payment %s failed: %s", payment.pk, error)
+        return ChargeResult("declined", message=str(error))
 
 
 def autorenew_is_due(mailbox: Mailbox, today: date) -> bool:
@@ -170,11 +148,24 @@ def autorenew_mailbox(*, mailbox_id: int, today: date) -> str:
             payment_apply(payment_id=payment.pk, paid_on=today)
         return "done"
     # The gateway is called outside any transaction: its answer is saved right after.
-    if charge_saved_method(payment):
-        outcome = payment_apply(payment_id=payment.pk, paid_on=today)
+    result = charge_saved_method(payment, mailbox)
+    if result.status == "succeeded":
+        outcome = payment_confirm(
+            payment_id=payment.pk,
+            reference=result.reference,
+            amount=payment.total,
+            source="autorenew",
+            paid_on=today,
+        )
         return "renewed" if outcome == "fulfilled" else "attention"
+    payment_reject(
+        payment_id=payment.pk,
+        message=result.message or "Addebito del rinnovo automatico rifiutato.",
+        source="autorenew",
+    )
+    kind = AUTH_REQUIRED if result.status == "authentication_required" else FAILED
     with transaction.atomic():
-        order_event(order=order, kind=FAILED, payment=payment, on=today.isoformat())
+        order_event(order=order, kind=kind, payment=payment, on=today.isoformat())
 
         def notify():
             from billing.tasks import send_autorenew_failed_email
@@ -182,15 +173,19 @@ def autorenew_mailbox(*, mailbox_id: int, today: date) -> str:
             send_autorenew_failed_email.delay(order.pk, today.isoformat())
 
         transaction.on_commit(notify)
-    return "failed"
+    return "auth_required" if kind == AUTH_REQUIRED else "failed"
 
 
 def autorenew_failed_email_send(*, order_id: int, day: str) -> str:
-    """The e-mail of a declined automatic renewal: once per order and day."""
+    """The e-mail of a declined automatic renewal (or of one that needs the customer to
+    confirm the payment with 3-D Secure): once per order and day."""
     order = Order.objects.select_related("customer__user").get(pk=order_id)
     if OrderEvent.objects.filter(order=order, kind=EMAIL_FAILED, data__on=day).exists():
         return "already sent"
     item = order.items.select_related("mailbox").first()
+    auth_required = OrderEvent.objects.filter(
+        order=order, kind=AUTH_REQUIRED, data__on=day
+    ).exists()
     try:
         pay_url = settings.SITE_URL + reverse("billing:order_pay", args=[order.number])
     except NoReverseMatch:
@@ -200,11 +195,18 @@ def autorenew_failed_email_send(*, order_id: int, day: str) -> str:
         "mailbox": item.mailbox,
         "expires_on": date.fromisoformat(item.params["expires_on_at_order"]),
         "pay_url": pay_url,
+        "auth_required": auth_required,
+        "paypal": order.payment_method == PaymentMethod.PAYPAL,
         "grace_days": GRACE_DAYS,
         "site_url": settings.SITE_URL,
     }
+    subject = (
+        f"Rinnovo automatico: conferma il pagamento di {item.mailbox.address}"
+        if auth_required
+        else f"Rinnovo automatico non riuscito: {item.mailbox.address}"
+    )
     EmailMessage(
-        subject=f"Rinnovo automatico non riuscito: {item.mailbox.address}",
+        subject=subject,
         body=render_to_string("emails/autorenew_failed.txt", context),
         to=[order.customer.email],
     ).send()

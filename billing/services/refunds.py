@@ -11,8 +11,11 @@
 - An order "da verificare" (paid, never fulfilled) has no invoice: the refund is full, no
   credit note is needed, and the addresses it reserved are freed.
 
-The money itself goes back through the channel it came from (the gateway's dashboard or a
-bank transfer): this records the accounting and the state, with the staff user and reason.
+The money goes back through the channel it came from: a card or PayPal payment is refunded
+through the gateway that took it (the gateway's refund id is recorded on the payment and
+in the order's history; the call carries an idempotency key, so a retried request is the
+same refund); a bank transfer stays a staff task: the order's history records the amount
+and the IBAN the customer gave.
 """
 
 from dataclasses import dataclass, field
@@ -20,8 +23,21 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils import timezone
+from payments import PaymentStatus
+from stdnum import iban as iban_number
+from stdnum.exceptions import ValidationError as NumberError
 
-from billing.models import Invoice, InvoiceKind, ItemKind, Order, OrderStatus
+from billing.gateways import GatewayError, gateway_for
+from billing.models import (
+    Invoice,
+    InvoiceKind,
+    ItemKind,
+    Order,
+    OrderStatus,
+    Payment,
+    PaymentMethod,
+)
 from billing.money import ZERO
 from billing.services.invoices import credit_note_issue
 from billing.services.orders import (
@@ -42,13 +58,89 @@ class RefundResult:
     credit_note: Invoice | None = None
     cancelled: list[str] = field(default_factory=list)
     not_reverted: list[str] = field(default_factory=list)
+    gross: Decimal = ZERO
+    gateway_refund: str = ""  # the gateway's refund id (card, PayPal)
+    bank_iban: str = ""  # a bank transfer: staff send `gross` to this IBAN
+
+
+def _applied_payment(order: Order) -> Payment | None:
+    return (
+        Payment.objects.select_for_update()
+        .filter(order=order, applied_at__isnull=False, duplicate=False)
+        .exclude(status=PaymentStatus.REJECTED)
+        .order_by("-applied_at", "-pk")
+        .first()
+    )
+
+
+def _money_back(order: Order, result: "RefundResult", *, iban: str, actor, reason: str) -> None:
+    """Send `result.gross` back where it came from (the last step of the refund)."""
+    payment = _applied_payment(order)
+    if payment is None or payment.method == PaymentMethod.BANK_TRANSFER:
+        result.bank_iban = iban
+        order_event(
+            order=order,
+            kind="bank_refund_due",
+            payment=payment,
+            actor=actor,
+            reason=reason,
+            amount=str(result.gross),
+            iban=iban or "da chiedere al cliente",
+        )
+        return
+    refunded_before = sum(
+        (e.data.get("amount_cents", 0) for e in order.events.filter(kind="gateway_refunded")), 0
+    )
+    cents = int(result.gross * 100)
+    key = f"refund-{payment.transaction_id}-{refunded_before}-{cents}"[:80]
+    try:
+        refund_id = gateway_for(payment).refund_payment(
+            payment, amount=result.gross, idempotency_key=key
+        )
+    except GatewayError as error:
+        raise OrderError(
+            f"Il gateway non ha eseguito il rimborso, nulla è stato registrato: {error}"
+        ) from error
+    result.gateway_refund = refund_id
+    fields = {"refund_reference": refund_id, "refunded_at": timezone.now()}
+    if result.full:
+        fields["status"] = PaymentStatus.REFUNDED
+    Payment.objects.filter(pk=payment.pk).update(**fields)
+    order_event(
+        order=order,
+        kind="gateway_refunded",
+        payment=payment,
+        actor=actor,
+        reason=reason,
+        refund=refund_id,
+        amount=str(result.gross),
+        amount_cents=cents,
+    )
+
+
+def refund_iban_clean(value: str) -> str:
+    """An IBAN for a bank transfer refund, compact, or OrderError."""
+    value = (value or "").strip()
+    if not value:
+        return ""
+    try:
+        return iban_number.validate(value)
+    except NumberError:
+        raise OrderError("IBAN non valido: controlla le cifre.", field="iban") from None
 
 
 @transaction.atomic
 def order_refund(
-    *, order: Order, actor, reason: str, today: date, net: Decimal | None = None
+    *,
+    order: Order,
+    actor,
+    reason: str,
+    today: date,
+    net: Decimal | None = None,
+    iban: str = "",
 ) -> RefundResult:
     reason = (reason or "").strip()
+    iban = refund_iban_clean(iban)
     if not reason:
         raise OrderError("Indica il motivo del rimborso.", field="reason")
     order = Order.objects.select_for_update().get(pk=order.pk)
@@ -116,4 +208,6 @@ def order_refund(
         cancelled_mailboxes=result.cancelled,
         not_reverted=result.not_reverted,
     )
+    result.gross = result.credit_note.total if result.credit_note else order.total
+    _money_back(order, result, iban=iban, actor=actor, reason=reason)
     return result

@@ -1,12 +1,13 @@
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from payments import PaymentStatus, RedirectNeeded
+from payments import PaymentError, RedirectNeeded
 
 from area.sessions import session_mailbox_id, session_orders
 from billing.models import InvoiceKind, Order, OrderStatus, PaymentMethod
-from billing.services.payments import payment_start
+from billing.services.payments import payment_current
 from billing.views.common import current_customer
 
 
@@ -56,13 +57,22 @@ def order_pay(request, number: str):
         PaymentMethod.PAYPAL,
     ):
         return redirect("billing:order_done", number=order.number)
-    payment = order.payments.filter(
-        status__in=[PaymentStatus.WAITING, PaymentStatus.INPUT]
-    ).first() or payment_start(order=order)
+    # The consent to save the card comes with the payer's submission; a change of mind
+    # starts a new attempt (the previous one is cancelled at the gateway).
+    card = order.payment_method == PaymentMethod.CARD
+    save_card = None
+    if request.method == "POST":
+        save_card = card and request.POST.get("save_card") in ("on", "1", "true")
+    payment = payment_current(order=order, save_card=save_card)
+    if payment is None:
+        return redirect("billing:order_done", number=order.number)
     try:
-        form = payment.get_form(data=request.POST or None)
+        form = payment.get_form(data=request.POST if request.method == "POST" else None)
     except RedirectNeeded as redirect_to:
         return redirect(str(redirect_to))
+    except PaymentError as error:
+        messages.error(request, f"Il pagamento non è stato avviato: {error.message}. Riprova.")
+        form = None
     return render(
         request,
         "billing/order_pay.html",
@@ -70,6 +80,17 @@ def order_pay(request, number: str):
             "order": order,
             "payment": payment,
             "form": form,
+            "offer_save_card": card and gateway_saves_cards(),
+            "save_card": payment.save_card,
             "test_gateway": settings.PAYMENT_GATEWAY == "test",
         },
     )
+
+
+def gateway_saves_cards() -> bool:
+    from billing.gateways import GatewayError, gateway_named
+
+    try:
+        return gateway_named(PaymentMethod.CARD).saves_cards
+    except GatewayError:
+        return False

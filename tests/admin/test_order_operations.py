@@ -178,8 +178,10 @@ def test_a_partial_refund_keeps_the_order_paid_until_all_is_credited(paid_order,
     paid_order.refresh_from_db()
     assert paid_order.status == OrderStatus.REFUNDED
     assert [e.kind for e in OrderEvent.objects.filter(order=paid_order, actor=accounting)] == [
+        "gateway_refunded",
         "refunded",
         "status",
+        "gateway_refunded",
         "partially_refunded",
     ]
 
@@ -272,3 +274,44 @@ def test_refunding_an_order_to_verify_needs_no_credit_note(alice, order_for, pay
     assert order.status == OrderStatus.REFUNDED
     assert not order.invoices.exists()
     assert OrderEvent.objects.get(order=order, kind="refunded").actor == accounting
+
+
+def test_a_bank_transfer_refund_stays_a_staff_task_with_the_iban(bank_order, accounting, client):
+    from billing.services.payments import bank_transfer_register
+
+    bank_transfer_register(
+        order=bank_order,
+        amount=bank_order.total,
+        received_on=date(2026, 11, 26),
+        bank_reference="CRO-RIMBORSO",
+        actor=accounting,
+    )
+    with pytest.raises(OrderError, match="IBAN"):
+        order_refund(
+            order=bank_order, actor=accounting, reason="x", today=date(2026, 12, 1), iban="IT00"
+        )
+    result = order_refund(
+        order=bank_order,
+        actor=accounting,
+        reason="recesso",
+        today=date(2026, 12, 1),
+        iban="IT60 X054 2811 1010 0000 0123 456",
+    )
+    assert (result.gateway_refund, result.bank_iban) == ("", "IT60X0542811101000000123456")
+    event = OrderEvent.objects.get(order=bank_order, kind="bank_refund_due")
+    assert event.data["iban"] == "IT60X0542811101000000123456"
+    assert event.data["amount"] == str(bank_order.total)
+
+
+def test_a_card_refund_by_staff_goes_through_the_gateway_with_its_refund_id(
+    alice, order_for, pay, accounting
+):
+    from tests.billing.test_orders import new_mailbox
+
+    order = order_for(new_mailbox(alice, local_part="carta"))
+    payment, _ = pay(order)
+    result = order_refund(order=order, actor=accounting, reason="recesso", today=date(2026, 12, 1))
+    payment.refresh_from_db()
+    assert result.gateway_refund.startswith("test-refund-refund-")
+    assert (payment.status, payment.refund_reference) == ("refunded", result.gateway_refund)
+    assert OrderEvent.objects.get(order=order, kind="gateway_refunded").actor == accounting

@@ -28,8 +28,16 @@ EXPIRY = date(2027, 11, 25)  # a mailbox bought and paid on BOUGHT for one year
 
 
 @pytest.fixture
-def saved_card():
-    """The test gateway's saved card: succeeds unless a test sets `decline`."""
+def saved_card(alice):
+    """Alice's card saved at the test gateway: succeeds unless a test sets `decline`."""
+    from billing.gateways import CardDetails
+    from billing.services.saved_cards import saved_card_record
+
+    saved_card_record(
+        customer=alice,
+        gateway="test",
+        details=CardDetails("test-customer", "test-card-alice", "Visa", "4242", 12, 2030),
+    )
     TestSavedMethodCharger.decline = False
     TestSavedMethodCharger.charged = []
     yield TestSavedMethodCharger
@@ -321,6 +329,7 @@ def test_run_lifecycle_runs_every_step_in_order_and_a_rerun_changes_nothing(
     assert steps == [
         "apply_term_changes",
         "auto_renew",
+        "card_expiry_notices",
         "expire_mailboxes",
         "end_grace",
         "cancel_unpaid_orders",
@@ -742,3 +751,41 @@ def test_renewals_paid_at_once_with_a_batched_expiry_all_end_active_the_rest_exp
     for mailbox in boxes:
         expiries = MailboxEvent.objects.filter(mailbox=mailbox, to_status="expired", kind="status")
         assert expiries.count() <= 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("card_expiry", "days_before_charge", "noticed"),
+    [
+        ((10, 2027), 30, 1),  # expires in October, the charge is on 18/11/2027
+        ((10, 2027), 31, 0),  # too early: 31 days before the charge
+        ((10, 2027), 1, 1),  # the job missed earlier days: still before the charge
+        ((11, 2027), 30, 0),  # valid until 30/11/2027: the charge on 18/11 goes through
+        ((12, 2030), 30, 0),
+    ],
+)
+def test_a_card_expiring_before_the_renewal_charge_is_announced_30_days_ahead_once(
+    alice, bought, card_expiry, days_before_charge, noticed, django_capture_on_commit_callbacks
+):
+    from billing.gateways import CardDetails
+    from billing.services.card_expiry import card_expiry_notices
+    from billing.services.saved_cards import saved_card_record
+
+    mailbox = bought()
+    month, year = card_expiry
+    saved_card_record(
+        customer=alice,
+        gateway="test",
+        details=CardDetails("test-customer", "test-card-old", "Visa", "1111", month, year),
+    )
+    charge_on = EXPIRY - timedelta(days=7)
+    day = charge_on - timedelta(days=days_before_charge)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert card_expiry_notices(today=day) == {"noticed": noticed}
+        assert card_expiry_notices(today=day) == {"noticed": 0}  # once
+    notices = [m for m in mail.outbox if "scade prima del rinnovo" in m.subject]
+    assert len(notices) == noticed
+    if noticed:
+        assert mailbox.address in notices[0].subject
+        assert "1111" in notices[0].body and "18/11/2027" in notices[0].body
+        assert "/area-clienti/metodi-di-pagamento/" in notices[0].body

@@ -192,13 +192,24 @@ def test_only_an_order_awaiting_payment_can_be_cancelled(alice, order_for, pay):
         order_cancel(order=order, today=TODAY)
 
 
-def test_paying_a_cancelled_order_is_flagged_and_applies_nothing(alice, order_for, pay):
+def test_a_card_charge_for_a_cancelled_order_is_refunded_and_applies_nothing(
+    alice, order_for, django_capture_on_commit_callbacks
+):
+    from payments import PaymentStatus
+
+    from billing.services.payments import payment_confirm, payment_start
+
     order = order_for(new_mailbox(alice))
-    order_cancel(order=order, today=TODAY)
-    payment, outcome = pay(order)
-    assert outcome == "flagged"
+    payment = payment_start(order=order)  # the customer was at the gateway ...
+    order_cancel(order=order, today=TODAY)  # ... when the order was cancelled
+    with django_capture_on_commit_callbacks(execute=True):
+        outcome = payment_confirm(
+            payment_id=payment.pk, reference="gw-late", amount=order.total, source="webhook"
+        )
+    assert outcome == "duplicate"
     payment.refresh_from_db()
-    assert payment.needs_review and "annullato" in payment.review_note
+    assert payment.status == PaymentStatus.REFUNDED
+    assert payment.refund_reference and not payment.needs_review
     assert not Invoice.objects.exists()
     assert Mailbox.objects.get().status == MailboxStatus.CANCELLED
 
@@ -212,11 +223,27 @@ def test_a_payment_of_the_wrong_amount_is_flagged_not_applied(alice, order_for, 
     assert not Invoice.objects.exists()
 
 
-def test_a_second_payment_for_a_paid_order_is_flagged_for_refund(alice, order_for, pay):
+def test_a_second_card_charge_for_a_paid_order_is_refunded_through_the_gateway(
+    alice, order_for, pay, django_capture_on_commit_callbacks
+):
+    from payments import PaymentStatus
+
+    from billing.models import Payment
+
     order = order_for(new_mailbox(alice))
+    first = Payment.objects.create(order=order, method="card", variant="card", total=order.total)
     pay(order)
-    payment, outcome = pay(order)
-    assert outcome == "flagged"
+    Payment.objects.filter(pk=first.pk).update(
+        status=PaymentStatus.CONFIRMED, captured_amount=order.total, transaction_id="gw-late"
+    )
+    from billing.services.payments import payment_apply
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert payment_apply(payment_id=first.pk) == "duplicate"
+    first.refresh_from_db()
+    assert (first.status, first.duplicate, first.needs_review) == ("refunded", True, False)
+    assert first.refund_reference == "test-refund-refund-gw-late"
+    assert order.events.filter(kind="duplicate_refunded", payment=first).count() == 1
     assert Invoice.objects.count() == 1
 
 
