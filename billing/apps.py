@@ -9,3 +9,8 @@ class BillingConfig(AppConfig):
         from billing import signals
 
         signals.connect_catalogue_invalidation()
+
+        from billing.services.emails import INVOICE_PDF, invoice_pdf_attachment
+        from outbox import attachments
+
+        attachments.register(INVOICE_PDF, invoice_pdf_attachment)

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from customers import views
+from customers import forms, views
 
 app_name = "customers"
 
@@ -16,6 +16,7 @@ urlpatterns = [
             email_template_name="emails/password_reset.txt",
             subject_template_name="emails/password_reset_subject.txt",
             success_url=reverse_lazy("customers:password_reset_done"),
+            form_class=forms.OutboxPasswordResetForm,
         ),
         name="password_reset",
     ),

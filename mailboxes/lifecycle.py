@@ -25,7 +25,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import EmailMessage
 from django.db import connection, transaction
 from django.db.models import F, Max, Min, Q, QuerySet
 from django.template.loader import render_to_string
@@ -56,6 +56,7 @@ from mailboxes.services import (
     provisioning_enqueue,
 )
 from mailboxes.terms import GRACE_DAYS, grace_ends_on
+from outbox.services import emails_send, emails_store
 from pecshop.account_versions import account_changed, all_accounts_changed
 
 logger = logging.getLogger(__name__)
@@ -239,12 +240,10 @@ def _run_provisioning_after_commit(call_ids: list[int]) -> None:
     if not call_ids:
         return
 
-    def run():
-        from mailboxes.tasks import run_provisioning_calls
+    from mailboxes.tasks import run_provisioning_calls
+    from pecshop.celery import enqueue_on_commit
 
-        run_provisioning_calls.delay(call_ids)
-
-    transaction.on_commit(run)
+    enqueue_on_commit(run_provisioning_calls, call_ids)
 
 
 # --- expiry, end of grace, disdetta -----------------------------------------------------------
@@ -370,12 +369,12 @@ def mailbox_cancel(
         )
         provisioning_enqueue(mailbox=cancelled, action=PLATFORM_ACTION[MailboxStatus.CANCELLED])
 
-        def cascade():
-            from mailboxes.tasks import cancel_mailbox_cascade
+        # A second look at the add-ons after commit; the cancellation above already did it,
+        # so a broker that is down loses nothing.
+        from mailboxes.tasks import cancel_mailbox_cascade
+        from pecshop.celery import enqueue_on_commit
 
-            cancel_mailbox_cascade.delay(cancelled.pk)
-
-        transaction.on_commit(cascade)
+        enqueue_on_commit(cancel_mailbox_cascade, cancelled.pk)
         return cancelled
 
 
@@ -574,11 +573,12 @@ def _reminder_message(reminder: ReminderSent, today: date) -> EmailMessage | Non
 
 
 def _send_batches(queryset: QuerySet, build, mark, batch_size: int) -> int:
-    """Send the e-mails of `queryset`'s rows in batches over one connection each, and mark
-    them in the same transaction. The rows are locked (skipping those another sender holds)
-    so two senders never send the same one; a failure rolls the batch back to be sent again
-    (at least once, rather than at most once). Batches follow the id (keyset), so each
-    query starts where the last one ended instead of wading through the rows just sent."""
+    """Write the e-mails of `queryset`'s rows to the outbox in batches and mark the rows in
+    the same transaction, then send the batch over one connection. The rows are locked
+    (skipping those another sender holds) so two runs never write the same e-mail; an
+    e-mail the mail server refuses stays in the outbox for its sweep. Batches follow the id
+    (keyset), so each query starts where the last one ended instead of wading through the
+    rows just written."""
     sent, after = 0, 0
     while True:
         with transaction.atomic():
@@ -590,10 +590,11 @@ def _send_batches(queryset: QuerySet, build, mark, batch_size: int) -> int:
             if not batch:
                 return sent
             messages = [m for m in (build(row) for row in batch) if m is not None]
-            if messages:
-                get_connection().send_messages(messages)
+            email_ids = emails_store(messages=messages)
             mark([row.pk for row in batch])
             sent += len(messages)
+        if email_ids:
+            emails_send(email_ids=email_ids)
         after = batch[-1].pk
 
 

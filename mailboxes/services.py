@@ -261,9 +261,11 @@ def mailbox_set_usage(
 
 
 def _run_later(call_id: int) -> None:
+    # A broker that is down loses only the shortcut: the retry job finds the row.
     from mailboxes.tasks import run_provisioning_call
+    from pecshop.celery import enqueue
 
-    run_provisioning_call.delay(call_id)
+    enqueue(run_provisioning_call, call_id)
 
 
 def provisioning_enqueue(*, mailbox: Mailbox, action: str, payload: dict | None = None):

@@ -18,6 +18,7 @@ from mailboxes.lifecycle import mailbox_cancel
 from mailboxes.models import EventKind, Mailbox, MailboxStatus
 from mailboxes.services import TransitionError, event_record
 from mailboxes.terms import grace_ends_on
+from outbox.services import email_enqueue
 
 MAX_EXTENSION_DAYS = 365
 REMINDER_TEMPLATE = "emails/mailbox_reminder.txt"  # the automatic reminders' text
@@ -156,12 +157,16 @@ def mailbox_reminder_resend(*, mailbox: Mailbox, today: date, actor, reason: str
             f"La casella PEC {mailbox.address} è scaduta: rinnovala entro il "
             f"{context['last_renewal_day']:%d/%m/%Y}"
         )
-    EmailMessage(subject=subject, body=render_to_string(REMINDER_TEMPLATE, context), to=[to]).send()
-    event_record(
-        mailbox=mailbox,
-        kind=EventKind.SETTINGS,
-        actor=actor,
-        reason=reason,
-        data={"action": "reminder_resent", "expires_on": expires_on.isoformat(), "to": to},
+    message = EmailMessage(
+        subject=subject, body=render_to_string(REMINDER_TEMPLATE, context), to=[to]
     )
+    with transaction.atomic():
+        email_enqueue(message=message)
+        event_record(
+            mailbox=mailbox,
+            kind=EventKind.SETTINGS,
+            actor=actor,
+            reason=reason,
+            data={"action": "reminder_resent", "expires_on": expires_on.isoformat(), "to": to},
+        )
     return to

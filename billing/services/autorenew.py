@@ -30,6 +30,7 @@ from billing.services.orders import OrderError, order_event, order_place
 from billing.services.payments import payment_apply, payment_start
 from mailboxes.models import Mailbox, MailboxStatus
 from mailboxes.terms import GRACE_DAYS
+from outbox.services import email_enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -175,21 +176,11 @@ def autorenew_mailbox(*, mailbox_id: int, today: date) -> str:
         return "renewed" if outcome == "fulfilled" else "attention"
     with transaction.atomic():
         order_event(order=order, kind=FAILED, payment=payment, on=today.isoformat())
-
-        def notify():
-            from billing.tasks import send_autorenew_failed_email
-
-            send_autorenew_failed_email.delay(order.pk, today.isoformat())
-
-        transaction.on_commit(notify)
+        autorenew_failed_email_queue(order=order, day=today.isoformat())
     return "failed"
 
 
-def autorenew_failed_email_send(*, order_id: int, day: str) -> str:
-    """The e-mail of a declined automatic renewal: once per order and day."""
-    order = Order.objects.select_related("customer__user").get(pk=order_id)
-    if OrderEvent.objects.filter(order=order, kind=EMAIL_FAILED, data__on=day).exists():
-        return "already sent"
+def autorenew_failed_email_render(*, order: Order) -> EmailMessage:
     item = order.items.select_related("mailbox").first()
     try:
         pay_url = settings.SITE_URL + reverse("billing:order_pay", args=[order.number])
@@ -203,10 +194,31 @@ def autorenew_failed_email_send(*, order_id: int, day: str) -> str:
         "grace_days": GRACE_DAYS,
         "site_url": settings.SITE_URL,
     }
-    EmailMessage(
+    return EmailMessage(
         subject=f"Rinnovo automatico non riuscito: {item.mailbox.address}",
         body=render_to_string("emails/autorenew_failed.txt", context),
         to=[order.customer.email],
-    ).send()
+    )
+
+
+def autorenew_failed_email_queue(*, order: Order, day: str) -> bool:
+    """The e-mail of a declined automatic renewal, to the outbox in the caller's
+    transaction: once per order and day."""
+    if OrderEvent.objects.filter(order=order, kind=EMAIL_FAILED, data__on=day).exists():
+        return False
+    email = email_enqueue(
+        message=autorenew_failed_email_render(order=order),
+        key=f"order:{order.pk}:autorenew_failed:{day}",
+    )
+    if email is None:
+        return False
     order_event(order=order, kind=EMAIL_FAILED, on=day, to=order.customer.email)
-    return "sent"
+    return True
+
+
+def autorenew_failed_email_send(*, order_id: int, day: str) -> str:
+    """For a caller outside a transaction (an older queued task): queue it now, once."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order_id)
+        queued = autorenew_failed_email_queue(order=order, day=day)
+    return "sent" if queued else "already sent"

@@ -1,0 +1,25 @@
+"""Celery tasks of the outbox: thin, by id, idempotent (a sent e-mail is never sent again)."""
+
+from celery import shared_task
+
+
+@shared_task
+def send_email(email_id: int) -> str:
+    from outbox.services import email_send
+
+    return email_send(email_id=email_id)
+
+
+@shared_task
+def send_emails(email_ids: list[int]) -> dict:
+    from outbox.services import emails_send
+
+    return emails_send(email_ids=email_ids)
+
+
+@shared_task
+def sweep_outbox() -> dict:
+    """Beat, every minute: what the broker did not take, failures due again."""
+    from outbox.services import outbox_sweep
+
+    return outbox_sweep()
