@@ -182,19 +182,23 @@ def emails_send(*, email_ids: Iterable[int]) -> dict[str, int]:
     return dict(counts)
 
 
-def outbox_due(*, now=None):
-    """E-mails a sweep should send now: pending for more than a minute, failed and due,
-    or claimed by a sender that died."""
+def outbox_due(*, now=None, grace: timedelta = SWEEP_GRACE):
+    """E-mails a sweep should send now: pending for more than `grace` (a minute: the task
+    queued after commit goes first), failed and due, or claimed by a sender that died."""
     now = now or timezone.now()
     return OutboundEmail.objects.filter(
-        Q(status=EmailStatus.PENDING, created_at__lt=now - SWEEP_GRACE)
+        Q(status=EmailStatus.PENDING, created_at__lt=now - grace)
         | Q(status=EmailStatus.FAILED, next_attempt_at__lte=now)
         | Q(status=EmailStatus.SENDING, claimed_at__lt=now - STALE_CLAIM)
     )
 
 
-def outbox_sweep(*, now=None, limit: int = 500) -> dict[str, int]:
-    ids = list(outbox_due(now=now).order_by("pk").values_list("pk", flat=True)[:limit])
+def outbox_sweep(
+    *, now=None, grace: timedelta = SWEEP_GRACE, limit: int = 500
+) -> dict[str, int]:
+    ids = list(
+        outbox_due(now=now, grace=grace).order_by("pk").values_list("pk", flat=True)[:limit]
+    )
     if not ids:
         return {}
     counts = emails_send(email_ids=ids)

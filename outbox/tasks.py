@@ -18,8 +18,11 @@ def send_emails(email_ids: list[int]) -> dict:
 
 
 @shared_task
-def sweep_outbox() -> dict:
+def sweep_outbox(grace_seconds: int | None = None) -> dict:
     """Beat, every minute: what the broker did not take, failures due again."""
-    from outbox.services import outbox_sweep
+    from datetime import timedelta
 
-    return outbox_sweep()
+    from outbox.services import SWEEP_GRACE, outbox_sweep
+
+    grace = SWEEP_GRACE if grace_seconds is None else timedelta(seconds=grace_seconds)
+    return outbox_sweep(grace=grace)

@@ -318,17 +318,17 @@ LOGGING = {
 # Redis answers fast or not at all: no retries inside a page, short timeouts. The cache
 # treats an error as a miss (pecshop.cache); a task that cannot be queued is left to the
 # sweeps (pecshop.celery.enqueue), so a page that committed its change never fails.
+REDIS_CACHE_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 2}
+REDIS_BROKER_OPTIONS = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+    "socket_connect_timeout": 2,
+}
 if REDIS_URL:
-    CACHES["default"]["OPTIONS"] = {"socket_connect_timeout": 1, "socket_timeout": 2}
-    CELERY_BROKER_TRANSPORT_OPTIONS.update(
-        {
-            "max_retries": 1,
-            "interval_start": 0,
-            "interval_step": 0.2,
-            "interval_max": 0.2,
-            "socket_connect_timeout": 2,
-        }
-    )
+    CACHES["default"]["OPTIONS"] = dict(REDIS_CACHE_OPTIONS)
+    CELERY_BROKER_TRANSPORT_OPTIONS.update(REDIS_BROKER_OPTIONS)
 CELERY_BEAT_SCHEDULE.update(
     {
         # E-mails the broker did not take, or whose sending failed and is due again.
