@@ -193,12 +193,8 @@ def outbox_due(*, now=None, grace: timedelta = SWEEP_GRACE):
     )
 
 
-def outbox_sweep(
-    *, now=None, grace: timedelta = SWEEP_GRACE, limit: int = 500
-) -> dict[str, int]:
-    ids = list(
-        outbox_due(now=now, grace=grace).order_by("pk").values_list("pk", flat=True)[:limit]
-    )
+def outbox_sweep(*, now=None, grace: timedelta = SWEEP_GRACE, limit: int = 500) -> dict[str, int]:
+    ids = list(outbox_due(now=now, grace=grace).order_by("pk").values_list("pk", flat=True)[:limit])
     if not ids:
         return {}
     counts = emails_send(email_ids=ids)
