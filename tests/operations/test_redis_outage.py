@@ -20,7 +20,6 @@ from billing.models import Order, OrderStatus
 from mailboxes.models import Mailbox, MailboxStatus, ProvisioningCall, ProvisioningStatus
 from mailboxes.provisioning import RecordingBackend
 from outbox.models import EmailStatus, OutboundEmail
-from tests.operations.redis_server import RedisServer
 
 pytestmark = [
     pytest.mark.postgres,
@@ -36,39 +35,6 @@ def _postgres_only():
     from tests.conftest import ensure_catalogue
 
     ensure_catalogue()
-
-
-def reset_broker_pools(app):
-    if app._pool is not None:
-        app._pool.force_close_all()
-    app._pool = None
-    app.__dict__.get("amqp") and setattr(app.amqp, "_producer_pool", None)
-
-
-@pytest.fixture
-def own_redis(tmp_path, settings):
-    """The shop's cache, sessions and Celery broker on a redis-server of this test."""
-    from pecshop.celery import app
-
-    server = RedisServer(tmp_path)
-    server.start()
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "pecshop.cache.ReusingRedisCache",
-            "LOCATION": f"redis://127.0.0.1:{server.port}/1",
-            "OPTIONS": dict(settings.REDIS_CACHE_OPTIONS),
-        }
-    }
-    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
-    saved = (app.conf.broker_url, app.conf.broker_transport_options)
-    app.conf.broker_url = server.url
-    app.conf.broker_transport_options = dict(settings.REDIS_BROKER_OPTIONS)
-    app.conf.task_always_eager = False
-    reset_broker_pools(app)
-    yield server
-    server.stop()
-    app.conf.broker_url, app.conf.broker_transport_options = saved
-    reset_broker_pools(app)
 
 
 CONFIGURE = {
