@@ -160,7 +160,6 @@ def sentry_init(
         environment=environment,
         release=release or None,
         traces_sample_rate=traces_sample_rate,
-        send_default_pii=False,
         integrations=[
             DjangoIntegration(),
             CeleryIntegration(monitor_beat_tasks=True, propagate_traces=True),
