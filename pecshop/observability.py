@@ -162,9 +162,40 @@ def sentry_init(
         traces_sample_rate=traces_sample_rate,
         integrations=[
             DjangoIntegration(),
-            CeleryIntegration(monitor_beat_tasks=True, propagate_traces=True),
+            # Beat's entries become cron monitors; the nightly run reports its own check-ins
+            # (`nightly_monitor`), with its schedule, margin and longest expected runtime.
+            CeleryIntegration(
+                monitor_beat_tasks=True,
+                propagate_traces=True,
+                exclude_beat_tasks=[NIGHTLY_MONITOR],
+            ),
             LoggingIntegration(level=logging.INFO, event_level=logging.ERROR),
         ],
         **options,
     )
     return True
+
+
+NIGHTLY_MONITOR = "lifecycle-day"
+
+
+def nightly_monitor():
+    """Check-ins of the nightly run to the Sentry cron monitor "lifecycle-day": in progress,
+    then ok or error. Sentry alerts when a check-in is an error, or when none arrives within
+    the margin after the scheduled time (a missed night). Without a DSN it does nothing."""
+    import sentry_sdk
+    from django.conf import settings
+
+    schedule = settings.CELERY_BEAT_SCHEDULE[NIGHTLY_MONITOR]["schedule"]
+    crontab = f"{schedule._orig_minute} {schedule._orig_hour} * * *"
+    return sentry_sdk.monitor(
+        monitor_slug=NIGHTLY_MONITOR,
+        monitor_config={
+            "schedule": {"type": "crontab", "value": crontab},
+            "timezone": settings.CELERY_TIMEZONE,
+            "checkin_margin": 30,  # minutes late before a missed night is an alert
+            "max_runtime": 120,  # minutes
+            "failure_issue_threshold": 1,
+            "recovery_threshold": 1,
+        },
+    )

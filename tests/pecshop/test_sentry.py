@@ -149,3 +149,38 @@ def test_the_settings_switch_sentry_on_only_with_sentry_dsn(dsn, active):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == active
+
+
+def check_ins() -> list[dict]:
+    return [
+        item.payload.json
+        for envelope in FakeTransport.envelopes
+        for item in envelope.items
+        if item.type == "check_in"
+    ]
+
+
+@pytest.mark.django_db
+def test_the_nightly_run_checks_in_to_its_cron_monitor_ok_or_error(reporting, monkeypatch):
+    from billing import lifecycle
+    from billing.tasks import run_lifecycle_day
+
+    assert sentry_init(dsn=DSN, environment="test", transport=FakeTransport)
+
+    run_lifecycle_day.apply(args=["2027-05-25"], throw=True)
+    sentry_sdk.flush()
+    ok = check_ins()
+    assert [c["status"] for c in ok] == ["in_progress", "ok"]
+    assert ok[0]["monitor_slug"] == "lifecycle-day"
+    assert ok[0]["monitor_config"]["schedule"] == {"type": "crontab", "value": "0 4 * * *"}
+    assert ok[0]["monitor_config"]["timezone"] == "Europe/Rome"
+
+    def broken(**kwargs):
+        raise RuntimeError("database gone")
+
+    monkeypatch.setattr(lifecycle, "lifecycle_steps", broken)
+    FakeTransport.envelopes = []
+    with pytest.raises(RuntimeError):
+        run_lifecycle_day.apply(args=["2027-05-26"], throw=True)
+    sentry_sdk.flush()
+    assert [c["status"] for c in check_ins()] == ["in_progress", "error"]
