@@ -15,11 +15,12 @@ def free_port() -> int:
 
 
 class RedisServer:
-    def __init__(self, tmp_path):
+    def __init__(self, tmp_path, *, persistent: bool = False):
         binary = shutil.which("redis-server")
         if binary is None:
             pytest.skip("needs redis-server (apt-get install redis-server; CI has it)")
         self.binary, self.dir, self.port, self.process = binary, tmp_path, free_port(), None
+        self.persistent = persistent
 
     @property
     def url(self) -> str:
@@ -36,7 +37,7 @@ class RedisServer:
                 "--save",
                 "",
                 "--appendonly",
-                "no",
+                "yes" if self.persistent else "no",
                 "--dir",
                 str(self.dir),
             ],
