@@ -143,9 +143,9 @@ def _pause(attempts: int) -> timedelta:
     return min(timedelta(minutes=2 ** max(attempts - 1, 0)), MAX_PAUSE)
 
 
-def email_send(*, email_id: int, connection=None) -> str:
+def email_send(*, email_id: int, connection=None, now=None) -> str:
     """Send one stored e-mail if nobody else has: "sent", "failed" or "skipped"."""
-    now = timezone.now()
+    now = now or timezone.now()
     claimed = (
         OutboundEmail.objects.filter(pk=email_id)
         .filter(_claimable(now))
@@ -161,7 +161,7 @@ def email_send(*, email_id: int, connection=None) -> str:
         OutboundEmail.objects.filter(pk=email_id, status=EmailStatus.SENDING).update(
             status=EmailStatus.FAILED,
             last_error=f"{type(error).__name__}: {error}"[:2000],
-            next_attempt_at=timezone.now() + _pause(email.attempts) if retry else None,
+            next_attempt_at=now + _pause(email.attempts) if retry else None,
         )
         logger.warning(
             "e-mail %s not sent (attempt %s): %s", email_id, email.attempts, error, exc_info=True
@@ -173,12 +173,12 @@ def email_send(*, email_id: int, connection=None) -> str:
     return "sent"
 
 
-def emails_send(*, email_ids: Iterable[int]) -> dict[str, int]:
+def emails_send(*, email_ids: Iterable[int], now=None) -> dict[str, int]:
     """Send several stored e-mails over one connection to the mail server."""
     counts: Counter = Counter()
     with get_connection() as connection:
         for pk in email_ids:
-            counts[email_send(email_id=pk, connection=connection)] += 1
+            counts[email_send(email_id=pk, connection=connection, now=now)] += 1
     return dict(counts)
 
 
@@ -197,7 +197,7 @@ def outbox_sweep(*, now=None, grace: timedelta = SWEEP_GRACE, limit: int = 500) 
     ids = list(outbox_due(now=now, grace=grace).order_by("pk").values_list("pk", flat=True)[:limit])
     if not ids:
         return {}
-    counts = emails_send(email_ids=ids)
+    counts = emails_send(email_ids=ids, now=now)
     logger.info("outbox sweep: %s", counts, extra={"counts": counts})
     return counts
 
