@@ -6,8 +6,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     VAR_DIR=/app/var
 
 WORKDIR /app
-COPY requirements.txt .
-RUN pip install -r requirements.txt
+COPY requirements.txt requirements.lock ./
+RUN pip install --require-hashes -r requirements.lock
 
 COPY . .
 RUN DEBUG=true python manage.py collectstatic --noinput \

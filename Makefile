@@ -5,20 +5,21 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format check bench-orders clean
+.PHONY: run test lint format check bench-orders clean lock lock-upgrade lock-check
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# Reinstall only when a requirements file changes.
-$(VENV)/.runtime: requirements.txt | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -r requirements.txt
+# Install from the lock files (every direct and indirect dependency pinned with its
+# hashes); reinstall only when a lock file changes. `make lock` writes them.
+$(VENV)/.runtime: requirements.lock | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
 	touch $@
 
-$(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+$(VENV)/.dev: requirements.lock requirements-dev.lock | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-dev.lock
 	touch $@ $(VENV)/.runtime
 
 run: $(VENV)/.runtime
@@ -42,3 +43,31 @@ check: $(VENV)/.dev
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache .hypothesis
+
+# --- locked dependencies -------------------------------------------------------------------
+# requirements.txt / requirements-dev.txt: the direct dependencies (== pins, edited by hand).
+# requirements.lock / requirements-dev.lock: everything, with hashes, generated from them.
+#   make lock                      after editing requirements*.txt (keeps the other pins)
+#   make lock-upgrade              every indirect dependency to its newest allowed version
+#   make lock-upgrade PACKAGE=x    only package x
+#   make lock-check                do the lock files agree with requirements*.txt? (CI)
+# The lock is computed from the public index only (no local wheel folders or pip config),
+# so its hashes are those any machine downloads.
+PIP_TOOLS_VERSION := 7.6.2
+PIP_COMPILE = env -u PIP_FIND_LINKS PIP_CONFIG_FILE=/dev/null $(BIN)/pip-compile --quiet \
+	--generate-hashes --allow-unsafe --strip-extras \
+	--no-emit-find-links --no-emit-index-url --no-emit-trusted-host
+
+$(BIN)/pip-compile: | $(BIN)/python
+	$(BIN)/python -m pip install --quiet pip-tools==$(PIP_TOOLS_VERSION)
+
+lock: $(BIN)/pip-compile
+	$(PIP_COMPILE) $(LOCK_FLAGS) --output-file requirements.lock requirements.txt
+	$(PIP_COMPILE) $(LOCK_FLAGS) --output-file requirements-dev.lock requirements-dev.txt
+	$(PYTHON) scripts/check_lock.py
+
+lock-upgrade:
+	$(MAKE) lock LOCK_FLAGS="$(if $(PACKAGE),--upgrade-package $(PACKAGE),--upgrade)"
+
+lock-check:
+	$(PYTHON) scripts/check_lock.py

@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
 from area import account_views as views
+from customers import forms
 
 app_name = "customers"
 
@@ -16,6 +17,7 @@ urlpatterns = [
             email_template_name="emails/password_reset.txt",
             subject_template_name="emails/password_reset_subject.txt",
             success_url=reverse_lazy("customers:password_reset_done"),
+            form_class=forms.OutboxPasswordResetForm,
         ),
         name="password_reset",
     ),

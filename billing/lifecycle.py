@@ -177,16 +177,50 @@ def lifecycle_steps(
 def run_lifecycle(
     *, today: date, batch_size: int = mailbox_jobs.BATCH_SIZE, report=None
 ) -> list[tuple[str, dict, float]]:
-    """Run the whole day in order; returns (step, counts, seconds) for each step."""
+    """Run the whole day in order; returns (step, counts, seconds) for each step.
+
+    The run is recorded (`operations.LifecycleRun`: its id, steps and counts; the health
+    check reads when the last one completed) and writes one summary line per step, with
+    the run id, the step and its counts as fields of the line."""
+    from django.utils import timezone
+
+    from operations.models import LifecycleRun, RunStatus
+    from pecshop.observability import log_context
+
+    run = LifecycleRun.objects.create(day=today, started_at=timezone.now())
     results = []
-    for name, step in lifecycle_steps(today=today, batch_size=batch_size):
-        started = time.perf_counter()
-        counts = step()
-        elapsed = time.perf_counter() - started
-        results.append((name, counts, elapsed))
-        logger.info("lifecycle %s %s: %s in %.1f s", today, name, counts, elapsed)
-        if report is not None:
-            report(name, counts, elapsed)
+    with log_context(run_id=str(run.run_id), lifecycle_day=today.isoformat()):
+        logger.info("lifecycle %s started", today)
+        try:
+            for name, step in lifecycle_steps(today=today, batch_size=batch_size):
+                started = time.perf_counter()
+                counts = step()
+                elapsed = time.perf_counter() - started
+                results.append((name, counts, elapsed))
+                run.steps.append({"step": name, "counts": counts, "seconds": round(elapsed, 3)})
+                LifecycleRun.objects.filter(pk=run.pk).update(steps=run.steps)
+                logger.info(
+                    "lifecycle %s %s: %s in %.1f s",
+                    today,
+                    name,
+                    counts,
+                    elapsed,
+                    extra={"step": name, "counts": counts, "seconds": round(elapsed, 3)},
+                )
+                if report is not None:
+                    report(name, counts, elapsed)
+        except BaseException as error:
+            LifecycleRun.objects.filter(pk=run.pk).update(
+                status=RunStatus.FAILED,
+                finished_at=timezone.now(),
+                error=f"{type(error).__name__}: {error}"[:2000],
+            )
+            logger.exception("lifecycle %s failed after %s steps", today, len(results))
+            raise
+        LifecycleRun.objects.filter(pk=run.pk).update(
+            status=RunStatus.DONE, finished_at=timezone.now()
+        )
+        logger.info("lifecycle %s done in %.1f s", today, sum(r[2] for r in results))
     return results
 
 

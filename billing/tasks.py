@@ -44,8 +44,10 @@ def run_lifecycle_day(today: str | None = None) -> list:
     """The nightly beat job: the whole day in order. Without a date, today in Europe/Rome
     (taken when the task runs, so a late or redelivered message still runs the day it is)."""
     from billing.lifecycle import run_lifecycle
+    from pecshop.observability import nightly_monitor
 
-    return [(name, counts) for name, counts, _ in run_lifecycle(today=_day(today))]
+    with nightly_monitor():
+        return [(name, counts) for name, counts, _ in run_lifecycle(today=_day(today))]
 
 
 # --- transmission to the SDI (billing.sdi) ------------------------------------------------

@@ -1,8 +1,10 @@
 from django import forms
 from django.contrib.auth import get_user_model
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
 
 from customers import fiscal
 from customers.models import HOLDER_FIELDS, HOLDER_IDENTITY_FIELDS, Holder, HolderKind
@@ -133,3 +135,29 @@ class HolderProfileForm(HolderForm):
             for name in HOLDER_IDENTITY_FIELDS:
                 self.fields[name].disabled = True
                 self.fields[name].help_text = ""
+
+
+class OutboxPasswordResetForm(PasswordResetForm):
+    """Django's reset form, with its e-mail written to the outbox instead of sent in the
+    request: a mail server or broker that is down delays the link, never loses it."""
+
+    def send_mail(
+        self,
+        subject_template_name,
+        email_template_name,
+        context,
+        from_email,
+        to_email,
+        html_email_template_name=None,
+    ):
+        from outbox.services import email_enqueue
+
+        subject = "".join(render_to_string(subject_template_name, context).splitlines())
+        message = EmailMultiAlternatives(
+            subject, render_to_string(email_template_name, context), from_email, [to_email]
+        )
+        if html_email_template_name is not None:
+            message.attach_alternative(
+                render_to_string(html_email_template_name, context), "text/html"
+            )
+        email_enqueue(message=message)

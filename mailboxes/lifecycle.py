@@ -25,7 +25,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import EmailMessage
 from django.db import connection, transaction
 from django.db.models import F, Max, Min, Q, QuerySet
 from django.template.loader import render_to_string
@@ -52,6 +52,7 @@ from mailboxes.services.changes import REASON_CANCEL_AT_EXPIRY
 from mailboxes.services.platform import PLATFORM_ACTION, run_calls_after_commit
 from mailboxes.services.transitions import addon_cascade, addon_sources, mailbox_move_check
 from mailboxes.terms import GRACE_DAYS, grace_ends_on
+from outbox.services import emails_send, emails_store
 
 logger = logging.getLogger(__name__)
 
@@ -495,11 +496,12 @@ def _reminder_message(reminder: ReminderSent, today: date) -> EmailMessage | Non
 
 
 def _send_batches(queryset: QuerySet, build, mark, batch_size: int) -> int:
-    """Send the e-mails of `queryset`'s rows in batches over one connection each, and mark
-    them in the same transaction. The rows are locked (skipping those another sender holds)
-    so two senders never send the same one; a failure rolls the batch back to be sent again
-    (at least once, rather than at most once). Batches follow the id (keyset), so each
-    query starts where the last one ended instead of wading through the rows just sent."""
+    """Write the e-mails of `queryset`'s rows to the outbox in batches and mark the rows in
+    the same transaction, then send the batch over one connection. The rows are locked
+    (skipping those another sender holds) so two runs never write the same e-mail; an
+    e-mail the mail server refuses stays in the outbox for its sweep. Batches follow the id
+    (keyset), so each query starts where the last one ended instead of wading through the
+    rows just written."""
     sent, after = 0, 0
     while True:
         with transaction.atomic():
@@ -511,10 +513,11 @@ def _send_batches(queryset: QuerySet, build, mark, batch_size: int) -> int:
             if not batch:
                 return sent
             messages = [m for m in (build(row) for row in batch) if m is not None]
-            if messages:
-                get_connection().send_messages(messages)
+            email_ids = emails_store(messages=messages)
             mark([row.pk for row in batch])
             sent += len(messages)
+        if email_ids:
+            emails_send(email_ids=email_ids)
         after = batch[-1].pk
 
 

@@ -30,10 +30,10 @@ def run_provisioning_calls(call_ids: list[int]) -> dict[str, int]:
 
 
 @shared_task
-def retry_failed_provisioning() -> int:
+def retry_failed_provisioning(older_than_minutes: int = 5) -> int:
     from mailboxes.services import provisioning_retry_pending
 
-    return provisioning_retry_pending()
+    return provisioning_retry_pending(older_than_minutes=older_than_minutes)
 
 
 # --- the daily lifecycle jobs, by date (billing.tasks.run_lifecycle_day runs them all) ------

@@ -3,13 +3,23 @@
 The stock client builds a new `redis.Redis` object (and its table of response callbacks)
 for every cache operation; on pages that read the session from Redis that is a large part
 of the request. The client is thread-safe and the pool is the same, so it is kept.
+
+The cache is never needed for a page to work: when Redis does not answer, an operation is
+logged and treated as a miss (a read finds nothing, a write is dropped), and for a few
+seconds Redis is not asked again, so pages stay fast during an outage. Keys this process
+failed to delete or bump meanwhile are deleted when Redis answers again, so no copy from
+before the outage outlives a change made during it.
 """
 
-from functools import partial
+import logging
+import threading
+import time
+from functools import partial, wraps
 
 from django.core.cache import cache
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from django.db import transaction
+from redis.exceptions import RedisError
 
 
 class ReusingRedisCacheClient(RedisCacheClient):
@@ -26,10 +36,118 @@ class ReusingRedisCacheClient(RedisCacheClient):
         return client
 
 
+logger = logging.getLogger("pecshop.cache")
+
+# After a failure Redis is left alone for this long (every operation is a miss).
+PAUSE_AFTER_ERROR = 2.0
+# Keys whose deletion is replayed after an outage, at most (beyond: the oldest are dropped;
+# cached copies expire on their own timeout anyway).
+MAX_LOST_KEYS = 10_000
+# A read returns the default; these are what the other operations return on a miss.
+_MISS = {
+    "get_many": dict,
+    "add": lambda: False,
+    "touch": lambda: False,
+    "delete": lambda: False,
+    "has_key": lambda: False,
+    "set": lambda: None,
+    "set_many": lambda: [],
+    "delete_many": lambda: None,
+    "clear": lambda: False,
+}
+# Operations that change what readers would find: their keys are deleted on recovery.
+_INVALIDATING = {"set", "set_many", "delete", "delete_many", "incr", "add", "touch"}
+
+
+def _keys_of(name: str, args: tuple) -> list:
+    if not args:
+        return []
+    if name in ("set_many",):
+        return list(args[0])
+    if name in ("delete_many",):
+        return list(args[0])
+    return [args[0]]
+
+
+class ResilientRedisCacheClient(ReusingRedisCacheClient):
+    """Every operation guarded: a Redis error is a logged miss, never an exception."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._down_until = 0.0
+        self._failures = 0
+        self._lost: dict = {}
+        self._lock = threading.Lock()
+
+    def _guarded(self, name: str, operation, args, kwargs, default):
+        if time.monotonic() < self._down_until:
+            self._remember(name, args)
+            return default()
+        try:
+            result = operation(*args, **kwargs)
+        except RedisError as error:
+            with self._lock:
+                self._failures += 1
+                first = self._failures == 1
+                self._down_until = time.monotonic() + PAUSE_AFTER_ERROR
+            self._remember(name, args)
+            log = logger.error if first else logger.warning
+            log("cache unavailable, %s treated as a miss: %s", name, error)
+            return default()
+        if self._failures:
+            self._recovered()
+        return result
+
+    def _remember(self, name: str, args) -> None:
+        if name not in _INVALIDATING:
+            return
+        with self._lock:
+            for key in _keys_of(name, args):
+                self._lost[key] = None
+            while len(self._lost) > MAX_LOST_KEYS:
+                self._lost.pop(next(iter(self._lost)))
+
+    def _recovered(self) -> None:
+        with self._lock:
+            failures, self._failures = self._failures, 0
+            lost, self._lost = list(self._lost), {}
+        logger.warning("cache available again after %s failed operations", failures)
+        if lost:
+            try:
+                super().delete_many(lost)
+            except RedisError:
+                self._remember("delete_many", (lost,))
+
+
+def _guard(name):
+    original = getattr(ReusingRedisCacheClient, name)
+    default = _MISS.get(name)
+
+    @wraps(original)
+    def method(self, *args, **kwargs):
+        if name == "get":
+            # get(key, default)
+            fallback = args[1] if len(args) > 1 else kwargs.get("default")
+            miss = lambda: fallback  # noqa: E731
+        elif name == "incr":
+            # A counter nobody can read is missing: the caller's own ValueError path.
+            def miss():
+                raise ValueError(f"Key {args[0]!r} not found.")
+        else:
+            miss = default
+        return self._guarded(name, partial(original, self), args, kwargs, miss)
+
+    return method
+
+
+for _name in ("get", *_MISS, "incr"):
+    setattr(ResilientRedisCacheClient, _name, _guard(_name))
+
+
 class ReusingRedisCache(RedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
-        self._class = ReusingRedisCacheClient
+        self._class = ResilientRedisCacheClient
 
 
 def forget(*keys: str) -> None:

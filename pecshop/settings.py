@@ -58,6 +58,8 @@ INSTALLED_APPS = [
     "mailboxes",
     "billing",
     "area",
+    "outbox",
+    "operations",
 ]
 
 MIDDLEWARE = [
@@ -296,10 +298,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 15 * 60,
     },
     # The lifecycle day (expiries, grace, renewals, reminders, unpaid orders, usage alerts)
-    # at 02:30 Europe/Rome (CELERY_TIMEZONE); every step is idempotent and catches up.
+    # at 04:00 Europe/Rome (CELERY_TIMEZONE): outside 02:00-03:00, which the spring DST night
+    # skips and the autumn one runs twice. Every step is idempotent and catches up.
     "lifecycle-day": {
         "task": "billing.tasks.run_lifecycle_day",
-        "schedule": crontab(hour=2, minute=30),
+        "schedule": crontab(hour=4, minute=0),
     },
     # Invoices to the SDI: what the after-commit task did not send, every 5 minutes; the
     # SDI's receipts every 15 minutes.
@@ -336,3 +339,68 @@ LOGGING = {
     # The embedded filesystem broker has no host name; kombu warns about it on every send.
     "loggers": {"kombu.connection": {"level": "ERROR" if not REDIS_URL else "WARNING"}},
 }
+
+
+# --- Operations: health checks, error reporting, logs, surviving a Redis outage -----------
+# (README "Operations"). Kept in one block.
+
+# Redis answers fast or not at all: no retries inside a page, short timeouts. The cache
+# treats an error as a miss (pecshop.cache); a task that cannot be queued is left to the
+# sweeps (pecshop.celery.enqueue), so a page that committed its change never fails.
+REDIS_CACHE_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 2}
+REDIS_BROKER_OPTIONS = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+    "socket_connect_timeout": 2,
+}
+if REDIS_URL:
+    CACHES["default"]["OPTIONS"] = dict(REDIS_CACHE_OPTIONS)
+    CELERY_BROKER_TRANSPORT_OPTIONS.update(REDIS_BROKER_OPTIONS)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        # E-mails the broker did not take, or whose sending failed and is due again.
+        "sweep-outbox": {"task": "outbox.tasks.sweep_outbox", "schedule": 60},
+    }
+)
+# Beat writes its schedule file after every task it sends; the beat container's
+# healthcheck reads the file's age (`manage.py health --check beat`).
+CELERY_BEAT_SYNC_EVERY = 1
+
+# Health: /healthz (liveness: the process answers) and /readyz (readiness: every check).
+HEALTH_NIGHTLY_MAX_AGE_HOURS = env.int("HEALTH_NIGHTLY_MAX_AGE_HOURS", default=26)
+HEALTH_BACKLOG_MAX_AGE_MINUTES = env.int("HEALTH_BACKLOG_MAX_AGE_MINUTES", default=30)
+HEALTH_BACKLOG_MAX_COUNT = env.int("HEALTH_BACKLOG_MAX_COUNT", default=1000)
+HEALTH_WORKER_TIMEOUT = env.float("HEALTH_WORKER_TIMEOUT", default=2.0)
+HEALTH_BEAT_MAX_AGE_MINUTES = env.int("HEALTH_BEAT_MAX_AGE_MINUTES", default=5)
+HEALTH_WORKER_NAME = env.str("HEALTH_WORKER_NAME", default="")  # empty: any worker answers
+if not DEBUG:
+    SECURE_REDIRECT_EXEMPT = [*SECURE_REDIRECT_EXEMPT, r"^readyz$"]
+
+# Logs: LOG_FORMAT=json for one JSON object per line (request id, task id, run id, counts).
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured("LOG_FORMAT must be 'plain' or 'json'.")
+MIDDLEWARE.insert(0, "pecshop.observability.RequestIdMiddleware")
+LOGGING["filters"] = {"context": {"()": "pecshop.observability.ContextFilter"}}
+LOGGING["formatters"]["json"] = {"()": "pecshop.observability.JsonFormatter"}
+LOGGING["formatters"]["plain"]["()"] = "pecshop.observability.PlainFormatter"
+LOGGING["handlers"]["console"]["filters"] = ["context"]
+LOGGING["handlers"]["console"]["formatter"] = LOG_FORMAT
+
+# Error reporting: sentry-sdk, only when SENTRY_DSN is set (nothing is sent otherwise).
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+SENTRY_ENVIRONMENT = env.str("SENTRY_ENVIRONMENT", default="production" if not DEBUG else "dev")
+SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0)
+if not 0 <= SENTRY_TRACES_SAMPLE_RATE <= 1:
+    raise ImproperlyConfigured("SENTRY_TRACES_SAMPLE_RATE must be between 0 and 1.")
+if SENTRY_DSN:
+    from pecshop.observability import sentry_init  # noqa: E402
+
+    sentry_init(
+        dsn=SENTRY_DSN,
+        environment=SENTRY_ENVIRONMENT,
+        release=env.str("SENTRY_RELEASE", default="") or None,
+        traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE,
+    )

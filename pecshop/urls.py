@@ -1,15 +1,9 @@
 from django.conf import settings
 from django.contrib import admin
-from django.db import connection
 from django.http import HttpResponse
 from django.urls import include, path
 
-
-def healthz(request):
-    """For load balancers and compose healthchecks: the process answers and the DB too."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return HttpResponse("ok", content_type="text/plain")
+from operations import views as operations_views
 
 
 def minimal(request):
@@ -18,7 +12,8 @@ def minimal(request):
 
 
 urlpatterns = [
-    path("healthz", healthz, name="healthz"),
+    path("healthz", operations_views.liveness, name="healthz"),
+    path("readyz", operations_views.readiness, name="readyz"),
     path("", include("billing.urls")),
     path("", include("area.account_urls")),
     path("area-clienti/", include("area.urls")),

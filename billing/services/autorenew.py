@@ -35,6 +35,7 @@ from billing.services.payments import payment_apply, payment_confirm, payment_re
 from billing.services.saved_cards import default_card
 from mailboxes.models import Mailbox, MailboxStatus
 from mailboxes.terms import GRACE_DAYS
+from outbox.services import email_enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -166,22 +167,13 @@ def autorenew_mailbox(*, mailbox_id: int, today: date) -> str:
     kind = AUTH_REQUIRED if result.status == "authentication_required" else FAILED
     with transaction.atomic():
         order_event(order=order, kind=kind, payment=payment, on=today.isoformat())
-
-        def notify():
-            from billing.tasks import send_autorenew_failed_email
-
-            send_autorenew_failed_email.delay(order.pk, today.isoformat())
-
-        transaction.on_commit(notify)
+        autorenew_failed_email_queue(order=order, day=today.isoformat())
     return "auth_required" if kind == AUTH_REQUIRED else "failed"
 
 
-def autorenew_failed_email_send(*, order_id: int, day: str) -> str:
-    """The e-mail of a declined automatic renewal (or of one that needs the customer to
-    confirm the payment with 3-D Secure): once per order and day."""
-    order = Order.objects.select_related("customer__user").get(pk=order_id)
-    if OrderEvent.objects.filter(order=order, kind=EMAIL_FAILED, data__on=day).exists():
-        return "already sent"
+def autorenew_failed_email_render(*, order: Order, day: str) -> EmailMessage:
+    """The e-mail of a declined automatic renewal, or of one that needs the customer to
+    confirm the payment with 3-D Secure."""
     item = order.items.select_related("mailbox").first()
     auth_required = OrderEvent.objects.filter(
         order=order, kind=AUTH_REQUIRED, data__on=day
@@ -205,10 +197,31 @@ def autorenew_failed_email_send(*, order_id: int, day: str) -> str:
         if auth_required
         else f"Rinnovo automatico non riuscito: {item.mailbox.address}"
     )
-    EmailMessage(
+    return EmailMessage(
         subject=subject,
         body=render_to_string("emails/autorenew_failed.txt", context),
         to=[order.customer.email],
-    ).send()
+    )
+
+
+def autorenew_failed_email_queue(*, order: Order, day: str) -> bool:
+    """The e-mail of a declined automatic renewal, to the outbox in the caller's
+    transaction: once per order and day."""
+    if OrderEvent.objects.filter(order=order, kind=EMAIL_FAILED, data__on=day).exists():
+        return False
+    email = email_enqueue(
+        message=autorenew_failed_email_render(order=order, day=day),
+        key=f"order:{order.pk}:autorenew_failed:{day}",
+    )
+    if email is None:
+        return False
     order_event(order=order, kind=EMAIL_FAILED, on=day, to=order.customer.email)
-    return "sent"
+    return True
+
+
+def autorenew_failed_email_send(*, order_id: int, day: str) -> str:
+    """For a caller outside a transaction (an older queued task): queue it now, once."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order_id)
+        queued = autorenew_failed_email_queue(order=order, day=day)
+    return "sent" if queued else "already sent"

@@ -1,5 +1,6 @@
 """The e-mails about an order: received (with bank details for a transfer), paid (with the
-invoice attached) and cancelled. Each is sent once per order and kind."""
+invoice attached) and cancelled. Each is written to the outbox once per order and kind, in
+the transaction of the change it tells about, and sent after commit."""
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -7,6 +8,10 @@ from django.db import transaction
 from django.template.loader import render_to_string
 
 from billing.models import InvoiceKind, ItemKind, Order, OrderEvent, PaymentMethod
+from outbox.attachments import Reference
+from outbox.services import email_enqueue
+
+INVOICE_PDF = "billing.invoice_pdf"
 
 SUBJECTS = {
     "received": "Ordine {number} ricevuto",
@@ -15,13 +20,12 @@ SUBJECTS = {
 }
 
 
-def order_email_send(*, order_id: int, kind: str) -> str:
+def order_email_render(*, order: Order, kind: str) -> tuple[EmailMessage, list[Reference]]:
+    """The e-mail as the customer receives it, and the attachments to regenerate when it
+    is sent (the invoice PDF of a paid order). Renders only: storing and sending are the
+    outbox's."""
     if kind not in SUBJECTS:
         raise ValueError(f"unknown e-mail kind {kind!r}")
-    order = Order.objects.select_related("customer__user", "billing_holder").get(pk=order_id)
-    marker = f"email_{kind}"
-    if OrderEvent.objects.filter(order=order, kind=marker).exists():
-        return "already sent"
     invoice = order.invoices.filter(kind=InvoiceKind.INVOICE).first()
     context = {
         "order": order,
@@ -48,15 +52,52 @@ def order_email_send(*, order_id: int, kind: str) -> str:
         body=render_to_string(f"emails/order_{kind}.txt", context),
         to=[order.customer.email],
     )
+    references = []
     if kind == "paid" and invoice is not None:
-        from billing.documents import document_from_invoice, invoice_pdf
-
-        message.attach(
-            f"fattura-{invoice.year}-{invoice.number}.pdf",
-            invoice_pdf(document_from_invoice(invoice)),
-            "application/pdf",
+        references.append(
+            Reference(
+                filename=f"fattura-{invoice.year}-{invoice.number}.pdf",
+                mimetype="application/pdf",
+                source=INVOICE_PDF,
+                ref=invoice.pk,
+            )
         )
-    message.send()
+    return message, references
+
+
+def order_email_queue(*, order: Order, kind: str) -> bool:
+    """Write the order's e-mail of `kind` to the outbox in the caller's transaction, once
+    per order and kind; it is sent after commit. False if it was written before."""
+    marker = f"email_{kind}"
+    if OrderEvent.objects.filter(order=order, kind=marker).exists():
+        return False
+    message, references = order_email_render(order=order, kind=kind)
     with transaction.atomic():
+        email = email_enqueue(
+            message=message, key=f"order:{order.pk}:{kind}", references=references
+        )
+        if email is None:
+            return False
         OrderEvent.objects.create(order=order, kind=marker, data={"to": order.customer.email})
-    return "sent"
+    return True
+
+
+def order_email_send(*, order_id: int, kind: str) -> str:
+    """For a caller outside a transaction (an older queued task): queue it in the outbox
+    now, once."""
+    with transaction.atomic():
+        order = (
+            Order.objects.select_for_update(of=("self",))
+            .select_related("customer__user", "billing_holder")
+            .get(pk=order_id)
+        )
+        queued = order_email_queue(order=order, kind=kind)
+    return "sent" if queued else "already sent"
+
+
+def invoice_pdf_attachment(invoice_id: int) -> bytes:
+    """The outbox's generator of an issued invoice's PDF (registered as INVOICE_PDF)."""
+    from billing.documents import document_from_invoice, invoice_pdf
+    from billing.models import Invoice
+
+    return invoice_pdf(document_from_invoice(Invoice.objects.get(pk=invoice_id)))

@@ -281,9 +281,7 @@ def order_cancel(*, order: Order, actor=None, reason: str = "", today: date) -> 
 
 
 def _email_after_commit(order: Order, kind: str) -> None:
-    def send():
-        from billing.tasks import send_order_email
+    """The order's e-mail goes to the outbox in this transaction; it is sent after commit."""
+    from billing.services.emails import order_email_queue
 
-        send_order_email.delay(order.pk, kind)
-
-    transaction.on_commit(send)
+    order_email_queue(order=order, kind=kind)

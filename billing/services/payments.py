@@ -362,12 +362,9 @@ def payment_apply(*, payment_id: int, paid_on: date | None = None, actor=None) -
         # The invoice is the last write: its number is locked only until this commit.
         invoice = invoice_issue(order=order, issued_on=paid_on)
 
-        def notify():
-            from billing.tasks import send_order_email
+        from billing.services.emails import order_email_queue
 
-            send_order_email.delay(order.pk, "paid")
-
-        transaction.on_commit(notify)
+        order_email_queue(order=order, kind="paid")
         logger.info("order %s paid, invoice %s", order.number, invoice.display_number)
         return "fulfilled"
 

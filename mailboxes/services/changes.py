@@ -22,6 +22,7 @@ from mailboxes.models import EventKind, Mailbox, MailboxStatus
 from mailboxes.services.platform import PLATFORM_ACTION, provisioning_enqueue
 from mailboxes.services.transitions import TransitionError, event_record, mailbox_transition
 from mailboxes.terms import grace_ends_on
+from outbox.services import email_enqueue
 
 MAX_EXTENSION_DAYS = 365
 REMINDER_TEMPLATE = "emails/mailbox_reminder.txt"  # the automatic reminders' text
@@ -83,12 +84,12 @@ def mailbox_cancel(
         )
         provisioning_enqueue(mailbox=cancelled, action=PLATFORM_ACTION[MailboxStatus.CANCELLED])
 
-        def cascade():
-            from mailboxes.tasks import cancel_mailbox_cascade
+        # A second look at the add-ons after commit; the cancellation above already did it,
+        # so a broker that is down loses nothing.
+        from mailboxes.tasks import cancel_mailbox_cascade
+        from pecshop.celery import enqueue_on_commit
 
-            cancel_mailbox_cascade.delay(cancelled.pk)
-
-        transaction.on_commit(cascade)
+        enqueue_on_commit(cancel_mailbox_cascade, cancelled.pk)
         return cancelled
 
 
@@ -266,12 +267,16 @@ def mailbox_reminder_resend(*, mailbox: Mailbox, today: date, actor, reason: str
             f"La casella PEC {mailbox.address} è scaduta: rinnovala entro il "
             f"{context['last_renewal_day']:%d/%m/%Y}"
         )
-    EmailMessage(subject=subject, body=render_to_string(REMINDER_TEMPLATE, context), to=[to]).send()
-    event_record(
-        mailbox=mailbox,
-        kind=EventKind.SETTINGS,
-        actor=actor,
-        reason=reason,
-        data={"action": "reminder_resent", "expires_on": expires_on.isoformat(), "to": to},
+    message = EmailMessage(
+        subject=subject, body=render_to_string(REMINDER_TEMPLATE, context), to=[to]
     )
+    with transaction.atomic():
+        email_enqueue(message=message)
+        event_record(
+            mailbox=mailbox,
+            kind=EventKind.SETTINGS,
+            actor=actor,
+            reason=reason,
+            data={"action": "reminder_resent", "expires_on": expires_on.isoformat(), "to": to},
+        )
     return to

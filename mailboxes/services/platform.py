@@ -29,9 +29,11 @@ PLATFORM_ACTION = {
 
 
 def _run_later(call_id: int) -> None:
+    # A broker that is down loses only the shortcut: the retry job finds the row.
     from mailboxes.tasks import run_provisioning_call
+    from pecshop.celery import enqueue
 
-    run_provisioning_call.delay(call_id)
+    enqueue(run_provisioning_call, call_id)
 
 
 def run_calls_after_commit(call_ids: list[int]) -> None:
@@ -39,12 +41,10 @@ def run_calls_after_commit(call_ids: list[int]) -> None:
     if not call_ids:
         return
 
-    def run():
-        from mailboxes.tasks import run_provisioning_calls
+    from mailboxes.tasks import run_provisioning_calls
+    from pecshop.celery import enqueue_on_commit
 
-        run_provisioning_calls.delay(call_ids)
-
-    transaction.on_commit(run)
+    enqueue_on_commit(run_provisioning_calls, call_ids)
 
 
 def provisioning_enqueue(*, mailbox: Mailbox, action: str, payload: dict | None = None):

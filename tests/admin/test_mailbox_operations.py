@@ -189,10 +189,11 @@ def test_a_holder_from_another_account_cannot_be_posted(mailbox, bob, support, c
 
 
 def test_resending_the_reminder_mails_the_account_and_is_audited(
-    mailbox, support, client, mailoutbox
+    mailbox, support, client, mailoutbox, django_capture_on_commit_callbacks
 ):
     client.force_login(support)
-    response = client.post(op("promemoria", mailbox), {"reason": "non l'ha ricevuto"})
+    with django_capture_on_commit_callbacks(execute=True):  # the outbox sends after commit
+        response = client.post(op("promemoria", mailbox), {"reason": "non l'ha ricevuto"})
     assert response.status_code == 302
     assert len(mailoutbox) == 1
     message = mailoutbox[0]
@@ -207,14 +208,15 @@ def test_resending_the_reminder_mails_the_account_and_is_audited(
 
 
 def test_the_reminder_of_an_expired_mailbox_speaks_of_the_grace_period(
-    mailbox, support, mailoutbox
+    mailbox, support, mailoutbox, django_capture_on_commit_callbacks
 ):
     from mailboxes.services import mailbox_reminder_resend, mailbox_transition
 
     mailbox_transition(mailbox=mailbox, to_status="expired", today=date(2027, 5, 25))
-    mailbox_reminder_resend(
-        mailbox=mailbox, today=date(2027, 6, 1), actor=support, reason="sollecito"
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        mailbox_reminder_resend(
+            mailbox=mailbox, today=date(2027, 6, 1), actor=support, reason="sollecito"
+        )
     assert "scaduta" in mailoutbox[0].subject
     assert "23/08/2027" in mailoutbox[0].body  # 90 days after the expiry
 

@@ -260,12 +260,15 @@ def test_a_post_supporto_may_not_make_is_refused_and_changes_nothing(
     assert _history_size() == before
 
 
-def test_supporto_changes_a_holder_and_resends_a_reminder(objects, support, client, mailoutbox):
+def test_supporto_changes_a_holder_and_resends_a_reminder(
+    objects, support, client, mailoutbox, django_capture_on_commit_callbacks
+):
     client.force_login(support)
     mailbox = objects["mailbox"]
-    response = client.post(
-        _op("mailboxes_mailbox", "promemoria", mailbox.pk), {"reason": "chiesto al telefono"}
-    )
+    with django_capture_on_commit_callbacks(execute=True):  # the outbox sends after commit
+        response = client.post(
+            _op("mailboxes_mailbox", "promemoria", mailbox.pk), {"reason": "chiesto al telefono"}
+        )
     assert response.status_code == 302
     assert len(mailoutbox) == 1
     holder = objects["holder"]

@@ -371,7 +371,7 @@ def test_the_beat_runs_the_whole_day_from_one_task(settings):
 
     entry = settings.CELERY_BEAT_SCHEDULE["lifecycle-day"]
     assert entry["task"] == run_lifecycle_day.name
-    assert (entry["schedule"].hour, entry["schedule"].minute) == ({2}, {30})
+    assert (entry["schedule"].hour, entry["schedule"].minute) == ({4}, {0})
     assert settings.CELERY_TIMEZONE == "Europe/Rome"
     steps = run_lifecycle_day.delay("2027-11-25").get()
     assert [name for name, _ in steps][0] == "apply_term_changes"

@@ -40,8 +40,10 @@ def test_login_redirects_only_to_this_site(client, alice):
     assert response["Location"] == "/"
 
 
-def test_the_password_can_be_reset_by_email(client, alice):
-    client.post("/password/reimposta/", {"email": "alice@example.it"})
+def test_the_password_can_be_reset_by_email(client, alice, django_capture_on_commit_callbacks):
+    # The e-mail is written to the outbox and sent after commit.
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/password/reimposta/", {"email": "alice@example.it"})
     assert len(mail.outbox) == 1
     link = re.search(r"http://testserver(/password/nuova/\S+/)", mail.outbox[0].body).group(1)
     form = client.get(link, follow=True)

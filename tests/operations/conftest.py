@@ -1,0 +1,53 @@
+import pytest
+
+from tests.operations.redis_server import RedisServer
+
+
+def reset_broker_pools(app):
+    if app._pool is not None:
+        app._pool.force_close_all()
+    app._pool = None
+    if "amqp" in app.__dict__:
+        app.amqp._producer_pool = None
+
+
+def point_cache_at(settings, url: str) -> None:
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "pecshop.cache.ReusingRedisCache",
+            "LOCATION": url,
+            "OPTIONS": dict(settings.REDIS_CACHE_OPTIONS),
+        }
+    }
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
+
+@pytest.fixture
+def broker_url():
+    """Set the Celery broker for the test; the previous one comes back afterwards."""
+    from django.conf import settings
+
+    from pecshop.celery import app
+
+    saved = (app.conf.broker_url, app.conf.broker_transport_options, app.conf.task_always_eager)
+
+    def use(url: str) -> None:
+        app.conf.broker_url = url
+        app.conf.broker_transport_options = dict(settings.REDIS_BROKER_OPTIONS)
+        app.conf.task_always_eager = False
+        reset_broker_pools(app)
+
+    yield use
+    app.conf.broker_url, app.conf.broker_transport_options, app.conf.task_always_eager = saved
+    reset_broker_pools(app)
+
+
+@pytest.fixture
+def own_redis(tmp_path, settings, broker_url):
+    """The shop's cache, sessions and Celery broker on a redis-server of this test."""
+    server = RedisServer(tmp_path)
+    server.start()
+    point_cache_at(settings, f"redis://127.0.0.1:{server.port}/1")
+    broker_url(server.url)
+    yield server
+    server.stop()
