@@ -1,6 +1,6 @@
 from django.urls import path
 
-from area import holder_views, views
+from area import holder_views, security_views, views
 
 app_name = "area"
 
@@ -17,5 +17,9 @@ urlpatterns = [
     path("titolari/nuovo/", holder_views.holder_new, name="holder_new"),
     path("titolari/<int:pk>/", holder_views.holder_edit, name="holder_edit"),
     path("titolari/<int:pk>/elimina/", holder_views.holder_remove, name="holder_delete"),
+    path("sicurezza/", security_views.two_factor, name="two_factor"),
+    path("sicurezza/attiva/", security_views.two_factor_setup, name="two_factor_setup"),
+    path("sicurezza/codici/", security_views.two_factor_codes, name="two_factor_codes"),
+    path("sicurezza/disattiva/", security_views.two_factor_off, name="two_factor_off"),
     path("fatture/<int:pk>.<str:fmt>", views.invoice_download, name="invoice"),
 ]

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.views.decorators.http import require_POST
 
+from area import mailbox_sessions
 from area.forms import (
     AddOnPurchaseForm,
     CancellationForm,
@@ -68,6 +69,14 @@ def area_required(view):
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
+        mailbox_id = request.session.get(MAILBOX_SESSION_KEY)
+        if mailbox_id and not mailbox_sessions.session_still_valid(request, mailbox_id):
+            # The mailbox was cancelled or its password changed: the session ends.
+            for key in (MAILBOX_SESSION_KEY, SESSION_ORDERS_KEY, mailbox_sessions.STAMP_KEY):
+                request.session.pop(key, None)
+            if current_customer(request) is None:
+                messages.info(request, "La sessione della casella è terminata: accedi di nuovo.")
+                return redirect("area:mailbox_login")
         if current_customer(request) is None and not request.session.get(MAILBOX_SESSION_KEY):
             if request.user.is_authenticated:
                 Customer.objects.get_or_create(user=request.user)
@@ -553,9 +562,14 @@ def invoice_download(request, pk: int, fmt: str):
 
 
 def mailbox_login(request):
+    if request.method == "POST" and (locked := mailbox_sessions.locked_out(request)):
+        return locked
     form = MailboxLoginForm(request.POST or None)
+    if request.method == "POST" and not form.is_valid():
+        mailbox_sessions.login_failed(request)
     if request.method == "POST" and form.is_valid():
         request.session.cycle_key()
+        mailbox_sessions.login_succeeded(request, form.mailbox)
         if request.session.get(MAILBOX_SESSION_KEY) != form.mailbox.pk:
             # What another mailbox's session placed stays with that mailbox.
             request.session.pop(SESSION_ORDERS_KEY, None)

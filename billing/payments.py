@@ -48,6 +48,17 @@ class TestGatewayProvider(BasicProvider):
             raise RedirectNeeded(payment.get_failure_url())
         return form
 
+    def get_token_from_request(self, payment, request):
+        """The payment a webhook sent to the provider-wide URL (`process/<variant>/`) is
+        about: its `token` in the JSON body. None (a 400 from django-payments) otherwise."""
+        if payment is not None:
+            return payment.token
+        try:
+            token = json.loads(request.body).get("token")
+        except (ValueError, AttributeError):
+            return None
+        return token if isinstance(token, str) and token.strip() else None
+
     def process_data(self, payment, request):
         """The gateway's webhook: a JSON body signed in the X-Test-Gateway-Signature header."""
         signature = request.META.get(SIGNATURE_HEADER, "")

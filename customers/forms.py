@@ -45,10 +45,8 @@ class SignupForm(forms.Form):
     )
 
     def clean_email(self):
-        email = self.cleaned_data["email"].strip().lower()
-        if get_user_model().objects.filter(username=email).exists():
-            raise ValidationError("Esiste già un account con questa e-mail: accedi.")
-        return email
+        # Whether the address has an account is not said here: the owner gets an e-mail.
+        return self.cleaned_data["email"].strip().lower()
 
     def clean(self):
         cleaned = super().clean()
@@ -133,3 +131,15 @@ class HolderProfileForm(HolderForm):
             for name in HOLDER_IDENTITY_FIELDS:
                 self.fields[name].disabled = True
                 self.fields[name].help_text = ""
+
+
+class SecondFactorForm(forms.Form):
+    code = forms.CharField(
+        label="Codice di verifica",
+        max_length=16,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+        help_text="6 cifre dall'app, oppure un codice di recupero.",
+        error_messages={"required": "Indica il codice.", "max_length": "Il codice è troppo lungo."},
+    )
