@@ -72,12 +72,9 @@ def signup_link(user, next_url: str = "") -> str:
 
 def _send(to: str, template: str, context: dict) -> None:
     subject, _, body = render_to_string(template, context).partition("\n\n")
-    transaction.on_commit(
-        lambda: send_mail(subject.strip(), body, settings.DEFAULT_FROM_EMAIL, [to])
-    )
+    send_mail(subject.strip(), body, settings.DEFAULT_FROM_EMAIL, [to])
 
 
-@transaction.atomic
 def customer_signup(*, email: str, password: str, next_url: str = "") -> None:
     """A new account that can log in only once its address is confirmed through the link
     e-mailed to it. If the address already has an account nothing is created and its
@@ -89,8 +86,11 @@ def customer_signup(*, email: str, password: str, next_url: str = "") -> None:
         user = User(username=email, email=email, is_active=False)
         user.set_password(password)
         user.full_clean()
-        user.save()
-        Customer.objects.create(user=user)
+        with transaction.atomic():
+            user.save()
+            Customer.objects.create(user=user)
+        # Sent once the account is saved (a failed send leaves an account that a new
+        # signup with the same address confirms through the e-mail to the owner).
         _send(email, "emails/signup_confirm.txt", {"link": signup_link(user, next_url)})
         return
     dummy_password_check(password)  # the same work as hashing the new password

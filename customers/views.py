@@ -152,6 +152,8 @@ class ThrottledPasswordResetView(auth_views.PasswordResetView):
             if AxesProxyHandler.is_locked(request, credentials):
                 return lockout_response(request, None, credentials)
             user_login_failed.send(sender=__name__, credentials=credentials, request=request)
+            if getattr(request, "axes_locked_out", False):  # this request reached the limit
+                return lockout_response(request, None, credentials)
         return super().post(request, *args, **kwargs)
 
 

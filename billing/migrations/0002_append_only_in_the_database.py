@@ -56,8 +56,8 @@ APPEND_ONLY_TABLES = [
 def install(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
-    schema_editor.execute(REFUSE_CHANGE)
-    schema_editor.execute(INVOICE_GUARD)
+    schema_editor.execute(REFUSE_CHANGE, params=None)
+    schema_editor.execute(INVOICE_GUARD, params=None)
     for table in APPEND_ONLY_TABLES:
         schema_editor.execute(f"DROP TRIGGER IF EXISTS append_only ON {table}")
         schema_editor.execute(
