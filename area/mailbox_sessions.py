@@ -24,7 +24,7 @@ def password_stamp(mailbox: Mailbox) -> str:
 
 def credentials_of(request) -> dict:
     address = request.POST.get("address", "")
-    return {"username": address.strip().lower() if isinstance(address, str) else ""}
+    return {"username": address.strip().lower()[:254] if isinstance(address, str) else ""}
 
 
 def locked_out(request):

@@ -93,7 +93,9 @@ def login_username(request, credentials) -> str | None:
         username = request.POST.get("username") or request.POST.get("email")
     if not isinstance(username, str):
         return username
-    username = username.strip()
+    # No account name is longer (e-mail addresses stop at 254): the rest is noise that
+    # would not fit the attempt's record.
+    username = username.strip()[:254]
     return username.lower() if "@" in username else username
 
 
