@@ -8,11 +8,17 @@ app_name = "customers"
 
 urlpatterns = [
     path("accedi/", views.login_view, name="login"),
+    path("accedi/verifica/", views.login_verify, name="login_verify"),
     path("registrati/", views.signup_view, name="signup"),
+    path(
+        "registrati/conferma/<uidb64>/<token>/",
+        views.signup_confirm_view,
+        name="signup_confirm",
+    ),
     path("esci/", views.logout_view, name="logout"),
     path(
         "password/reimposta/",
-        auth_views.PasswordResetView.as_view(
+        views.ThrottledPasswordResetView.as_view(
             template_name="customers/password_reset.html",
             email_template_name="emails/password_reset.txt",
             subject_template_name="emails/password_reset_subject.txt",
@@ -30,7 +36,7 @@ urlpatterns = [
     ),
     path(
         "password/nuova/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(
+        views.UnlockingPasswordResetConfirmView.as_view(
             template_name="customers/password_reset_confirm.html",
             success_url=reverse_lazy("customers:password_reset_complete"),
         ),

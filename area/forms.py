@@ -6,6 +6,7 @@ from django.contrib.auth.hashers import check_password
 
 from billing.forms import YEAR_CHOICES, payment_method_field
 from billing.pricing import Catalogue
+from customers.security import dummy_password_check
 from mailboxes.models import Mailbox, MailboxStatus
 
 QUANTITY_ERRORS = {
@@ -188,11 +189,11 @@ class MailboxLoginForm(forms.Form):
             .exclude(status__in=[MailboxStatus.CANCELLED, MailboxStatus.PENDING])
             .first()
         )
-        if (
-            mailbox is None
-            or not mailbox.password
-            or not check_password(cleaned.get("password") or "", mailbox.password)
-        ):
+        password = cleaned.get("password") or ""
+        if mailbox is None or not mailbox.password:
+            dummy_password_check(password)  # as long as for a real address
+            mailbox = None
+        if mailbox is None or not check_password(password, mailbox.password):
             raise forms.ValidationError("Indirizzo o password della casella non corretti.")
         self.mailbox = mailbox
         return cleaned

@@ -7,6 +7,8 @@ of the orders it placed: it may see those orders and their documents, nothing el
 
 MAILBOX_SESSION_KEY = "area_mailbox_id"
 SESSION_ORDERS_KEY = "area_orders"  # orders placed in a mailbox-credential session
+# A fingerprint of the mailbox password the session was opened with (area.mailbox_sessions).
+STAMP_KEY = "area_mailbox_stamp"
 
 
 def session_mailbox_id(request) -> int | None:
@@ -30,3 +32,9 @@ def mailbox_session_start(request, mailbox_id: int) -> None:
     if request.session.get(MAILBOX_SESSION_KEY) != mailbox_id:
         request.session.pop(SESSION_ORDERS_KEY, None)
     request.session[MAILBOX_SESSION_KEY] = mailbox_id
+
+
+def mailbox_session_end(request) -> None:
+    """The mailbox was cancelled or its password changed: what its session held goes."""
+    for key in (MAILBOX_SESSION_KEY, SESSION_ORDERS_KEY, STAMP_KEY):
+        request.session.pop(key, None)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from area import holder_views, payment_methods_views, views
+from area import holder_views, payment_methods_views, security_views, views
 
 app_name = "area"
 
@@ -38,5 +38,9 @@ urlpatterns = [
         payment_methods_views.payment_method_remove,
         name="payment_method_remove",
     ),
+    path("sicurezza/", security_views.two_factor, name="two_factor"),
+    path("sicurezza/attiva/", security_views.two_factor_setup, name="two_factor_setup"),
+    path("sicurezza/codici/", security_views.two_factor_codes, name="two_factor_codes"),
+    path("sicurezza/disattiva/", security_views.two_factor_off, name="two_factor_off"),
     path("fatture/<int:pk>.<str:fmt>", views.invoice_download, name="invoice"),
 ]

@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from area import mailbox_sessions
 from area.forms import (
     AddOnPurchaseForm,
     CancellationForm,
@@ -43,6 +44,7 @@ from area.selectors import (
 from area.sessions import (
     MAILBOX_SESSION_KEY,  # noqa: F401 - importable from here as before
     SESSION_ORDERS_KEY,  # noqa: F401
+    mailbox_session_end,
     mailbox_session_start,
     session_mailbox_id,
     session_order_add,
@@ -83,6 +85,13 @@ def area_required(view):
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
+        mailbox_id = session_mailbox_id(request)
+        if mailbox_id and not mailbox_sessions.session_still_valid(request, mailbox_id):
+            # The mailbox was cancelled or its password changed: the session ends.
+            mailbox_session_end(request)
+            if current_customer(request) is None:
+                messages.info(request, "La sessione della casella è terminata: accedi di nuovo.")
+                return redirect("area:mailbox_login")
         if current_customer(request) is None and not session_mailbox_id(request):
             if not request.user.is_authenticated:
                 messages.info(request, "Accedi per entrare nell'Area Clienti.")
@@ -508,9 +517,14 @@ def invoice_download(request, pk: int, fmt: str):
 
 
 def mailbox_login(request):
+    if request.method == "POST" and (locked := mailbox_sessions.locked_out(request)):
+        return locked
     form = MailboxLoginForm(request.POST or None)
+    if request.method == "POST" and not form.is_valid():
+        mailbox_sessions.login_failed(request)
     if request.method == "POST" and form.is_valid():
         mailbox_session_start(request, form.mailbox.pk)
+        mailbox_sessions.login_succeeded(request, form.mailbox)
         return redirect("area:mailbox", pk=form.mailbox.pk)
     return render(
         request,

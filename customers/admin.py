@@ -1,11 +1,12 @@
 """Back office of accounts and holders (titolari)."""
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 
 from customers import fiscal
-from customers.models import HOLDER_FIELDS, Customer, Holder
-from pecshop.admin_helpers import LargeTableAdmin, shown
+from customers.models import HOLDER_FIELDS, Customer, Holder, SecurityEvent
+from customers.security import has_two_factor, two_factor_reset_by_staff
+from pecshop.admin_helpers import LargeTableAdmin, Operation, OperationsAdmin, shown
 
 
 class HolderAdminForm(forms.ModelForm):
@@ -103,7 +104,7 @@ class HolderInline(admin.TabularInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(LargeTableAdmin):
+class CustomerAdmin(OperationsAdmin, LargeTableAdmin):
     list_display = ["email", "own_holder", "phone", "created"]
     list_select_related = ["user", "own_holder"]
     search_fields = [
@@ -114,8 +115,22 @@ class CustomerAdmin(LargeTableAdmin):
         "=own_holder__vat_number",
     ]
     search_help_text = "E-mail dell'account, cognome o ragione sociale, codice fiscale o P.IVA."
-    fields = ["username", "own_holder", "phone", "created"]
-    readonly_fields = ["username", "own_holder", "created"]
+    fields = ["username", "own_holder", "phone", "created", "two_factor"]
+    readonly_fields = ["username", "own_holder", "created", "two_factor"]
+    actions = ["two_factor_reset_action"]
+    operations = (
+        Operation(
+            slug="azzera-2fa",
+            title="Azzera la verifica in due passaggi",
+            permission="change",
+            many=False,
+            submit="Azzera la verifica",
+            intro="Per chi ha perso il telefono e i codici di recupero: dopo aver verificato "
+            "l'identità del cliente (per esempio con una richiesta dalla PEC del titolare), "
+            "togli i dispositivi del suo account. Potrà accedere con la password e attivare "
+            "di nuovo la verifica. L'operazione resta registrata con il tuo nome e il motivo.",
+        ),
+    )
     username = shown("user__username", "utente (e-mail di accesso)")
     created = shown("created_at", "registrato il", ordering="created_at")
     inlines = [HolderInline]
@@ -125,6 +140,21 @@ class CustomerAdmin(LargeTableAdmin):
     def email(self, obj) -> str:
         return obj.user.email
 
+    @admin.display(description="verifica in due passaggi", boolean=True)
+    def two_factor(self, obj) -> bool:
+        return has_two_factor(obj.user)
+
+    @admin.action(description="Azzera la verifica in due passaggi", permissions=["change"])
+    def two_factor_reset_action(self, request, queryset):
+        return self.redirect_to_operation(request, queryset, "azzera-2fa")
+
+    def operation_applies(self, op, obj) -> bool:
+        return has_two_factor(obj.user)
+
+    def perform_azzera_2fa(self, request, obj, data):
+        two_factor_reset_by_staff(user=obj.user, actor=request.user, reason=data["reason"])
+        return f"{obj}: verifica in due passaggi azzerata.", messages.SUCCESS
+
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()
         if "@" in term:
@@ -133,6 +163,27 @@ class CustomerAdmin(LargeTableAdmin):
 
     def has_add_permission(self, request):
         return False  # accounts are created by the customers at checkout
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SecurityEvent)
+class SecurityEventAdmin(LargeTableAdmin):
+    """Read-only: the audit of second factors switched on, off or reset, recovery codes."""
+
+    list_display = ["created_at", "user", "kind", "actor", "reason"]
+    list_filter = ["kind"]
+    list_select_related = ["user", "actor"]
+    search_fields = ["=user__username", "actor__username"]
+    search_help_text = "E-mail dell'account o nome utente dello staff."
+    ordering = ["-created_at", "-id"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -47,10 +47,8 @@ class SignupForm(forms.Form):
     )
 
     def clean_email(self):
-        email = self.cleaned_data["email"].strip().lower()
-        if get_user_model().objects.filter(username=email).exists():
-            raise ValidationError("Esiste già un account con questa e-mail: accedi.")
-        return email
+        # Whether the address has an account is not said here: the owner gets an e-mail.
+        return self.cleaned_data["email"].strip().lower()
 
     def clean(self):
         cleaned = super().clean()
@@ -161,3 +159,15 @@ class OutboxPasswordResetForm(PasswordResetForm):
                 render_to_string(html_email_template_name, context), "text/html"
             )
         email_enqueue(message=message)
+
+
+class SecondFactorForm(forms.Form):
+    code = forms.CharField(
+        label="Codice di verifica",
+        max_length=16,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+        help_text="6 cifre dall'app, oppure un codice di recupero.",
+        error_messages={"required": "Indica il codice.", "max_length": "Il codice è troppo lungo."},
+    )

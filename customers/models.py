@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 
 from customers import fiscal
+from pecshop.append_only import AppendOnlyModel
 
 
 class HolderKind(models.TextChoices):
@@ -164,3 +165,54 @@ class Customer(models.Model):
     @property
     def email(self) -> str:
         return self.user.email
+
+
+class SecurityEventKind(models.TextChoices):
+    TWO_FACTOR_ENABLED = "2fa_enabled", "verifica in due passaggi attivata"
+    TWO_FACTOR_DISABLED = "2fa_disabled", "verifica in due passaggi disattivata"
+    TWO_FACTOR_RESET = "2fa_reset", "verifica in due passaggi azzerata dallo staff"
+    RECOVERY_CODES_NEW = "recovery_new", "nuovi codici di recupero"
+    RECOVERY_CODE_USED = "recovery_used", "accesso con un codice di recupero"
+    SIGNUP_CONFIRMED = "signup_confirmed", "indirizzo e-mail confermato"
+
+
+class SecurityEvent(AppendOnlyModel):
+    """Append-only audit of an account's security: second factor switched on or off, reset
+    by staff (who and why), recovery codes issued or used, e-mail confirmed. Lockouts and
+    unlocks are recorded by django-axes (AccessAttempt, AccessFailureLog)."""
+
+    Kind = SecurityEventKind
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="security_events",
+        verbose_name="account",
+    )
+    kind = models.CharField("tipo", max_length=20, choices=SecurityEventKind.choices)
+    reason = models.CharField("motivo", max_length=500, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="eseguito da",
+    )
+    created_at = models.DateTimeField("quando", auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "evento di sicurezza"
+        verbose_name_plural = "eventi di sicurezza"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=SecurityEventKind.values), name="security_event_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.user_id} {self.created_at:%Y-%m-%d}"
+
+    edit_refused = "Gli eventi non si modificano: la storia è in sola aggiunta."
+    delete_refused = "Gli eventi non si cancellano: la storia è in sola aggiunta."

@@ -199,10 +199,21 @@ class HolderChangeForm(ReasonForm):
         return data
 
 
+# The largest value the usage columns hold (PostgreSQL integer): a larger one is a form
+# error, not a database error.
+MAX_USAGE_MB = 2_147_483_647
+
+
 class UsageForm(OperationForm):
-    mailbox_mb = forms.IntegerField(label="Spazio casella usato (MB)", min_value=0)
-    archive_mb = forms.IntegerField(label="Archivio di sicurezza usato (MB)", min_value=0)
-    conservation_mb = forms.IntegerField(label="Conservazione usata (MB)", min_value=0)
+    mailbox_mb = forms.IntegerField(
+        label="Spazio casella usato (MB)", min_value=0, max_value=MAX_USAGE_MB
+    )
+    archive_mb = forms.IntegerField(
+        label="Archivio di sicurezza usato (MB)", min_value=0, max_value=MAX_USAGE_MB
+    )
+    conservation_mb = forms.IntegerField(
+        label="Conservazione usata (MB)", min_value=0, max_value=MAX_USAGE_MB
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -404,3 +404,74 @@ if SENTRY_DSN:
         release=env.str("SENTRY_RELEASE", default="") or None,
         traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE,
     )
+# --- Account security: throttled logins, two-factor authentication, strict headers -------
+# (django-axes, django-otp, django-csp; pecshop/security.py, customers/two_factor.py)
+INSTALLED_APPS = [
+    # The admin site that asks staff for a second factor (pecshop.admin_site).
+    "pecshop.apps.ShopAdminConfig" if app == "django.contrib.admin" else app
+    for app in INSTALLED_APPS
+] + [
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "csp",
+]
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+                  "pecshop.security.RejectNulMiddleware")  # fmt: skip
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "django_otp.middleware.OTPMiddleware",
+)
+MIDDLEWARE += [
+    "csp.middleware.CSPMiddleware",
+    "pecshop.security.SecurityHeadersMiddleware",
+    # Last: turns a lockout noticed by a login view into the lockout page.
+    "axes.middleware.AxesMiddleware",
+]
+# Axes first: it refuses a locked-out account and client address before the password check.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", *AUTHENTICATION_BACKENDS]
+
+# Login throttling, keyed by the account (e-mail, staff user name or mailbox address) and
+# the client address together: ten wrong passwords are answered as such, the eleventh locks
+# that account from that address for LOGIN_LOCKOUT_MINUTES, even with the right password.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=11)
+AXES_COOLOFF_TIME = env.int("LOGIN_LOCKOUT_MINUTES", default=30) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "pecshop.security.lockout_response"
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_USERNAME_CALLABLE = "pecshop.security.login_username"
+if env.bool("BEHIND_TLS_PROXY", default=False):
+    # The proxy in front sets X-Forwarded-For; its last entry is the client it saw.
+    AXES_CLIENT_IP_CALLABLE = "pecshop.security.client_address"
+
+# Rate limits of the public JSON APIs, per client address: requests per minute.
+API_RATE_LIMIT = env.int("API_RATE_LIMIT", default=120)
+
+# Two-factor authentication (TOTP + recovery codes); required for every staff account.
+OTP_TOTP_ISSUER = "PEC Shop"
+SIGNUP_CONFIRM_MAX_AGE = 3 * 24 * 3600  # seconds a signup confirmation link stays valid
+
+# Content-Security-Policy: no inline script or style anywhere (django-csp).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    }
+}
+PERMISSIONS_POLICY = (
+    "accelerometer=(), autoplay=(), camera=(), display-capture=(), geolocation=(), "
+    "gyroscope=(), magnetometer=(), microphone=(), midi=(), payment=(), usb=()"
+)
+# Pages that show one customer's data: never kept by a browser or a shared cache.
+PRIVATE_PATH_PREFIXES = ("/area-clienti/", "/ordini/", "/checkout/", "/carrello/", "/admin/",
+                         "/pagamenti/")  # fmt: skip

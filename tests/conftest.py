@@ -2,6 +2,7 @@ import tempfile
 from decimal import Decimal
 
 import pytest
+from django.test import Client
 
 from billing.pricing import AddOnInfo, Catalogue, Rule, TierInfo
 
@@ -252,3 +253,45 @@ def _sdi_folders(settings, tmp_path_factory):
     settings.SDI_CHANNEL = "folder"
     settings.SDI_FOLDER_OUT = base / "uscita"
     settings.SDI_FOLDER_IN = base / "ricevute"
+
+
+# --- logging in: staff with a second factor --------------------------------------------------
+
+
+def give_second_factor(user):
+    """A confirmed authenticator-app device for `user` (staff need one for the admin)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device, _ = TOTPDevice.objects.get_or_create(
+        user=user, confirmed=True, defaults={"name": "App di autenticazione"}
+    )
+    return device
+
+
+class SecondFactorClient(Client):
+    """`force_login` as if the user had also typed the code of a device they have set up:
+    the session is verified when the user has a confirmed device, and only then (staff
+    without one are still sent to set it up)."""
+
+    def force_login(self, user, backend=None):
+        from django_otp import DEVICE_ID_SESSION_KEY, devices_for_user
+
+        super().force_login(user, backend)
+        device = next(devices_for_user(user, confirmed=True), None)
+        if device is not None:
+            session = self.session
+            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+            session.save()
+
+
+@pytest.fixture
+def client():
+    return SecondFactorClient()
+
+
+@pytest.fixture
+def admin_user(db, django_user_model):
+    """pytest-django's superuser, with a second factor as the admin requires."""
+    user = django_user_model.objects.create_superuser("admin", "admin@example.com", "password")
+    give_second_factor(user)
+    return user

@@ -8,12 +8,14 @@ from billing.pricing import PricingError
 from billing.quotes import parse_request, price_request, quote_as_dict
 from mailboxes.addresses import domain_error, local_part_error, make_address
 from mailboxes.selectors import address_unavailable_reason
+from pecshop.ratelimit import rate_limited
 
 
 def _json(data: dict, status: int = 200) -> JsonResponse:
     return JsonResponse(data, status=status, json_dumps_params={"ensure_ascii": False})
 
 
+@rate_limited("api-quote")
 @require_GET
 def api_quote(request):
     """The live price of a purchase; the same parameters as `manage.py quote`."""
@@ -26,6 +28,7 @@ def api_quote(request):
     return _json(quote_as_dict(quote))
 
 
+@rate_limited("api-address")
 @require_GET
 def api_address(request):
     """Is this address free? For the live check while the customer types."""

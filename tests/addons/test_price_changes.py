@@ -17,6 +17,7 @@ from addons.services import (
 )
 from billing.catalogue import load_catalogue
 from billing.pricing import quote_new_mailbox
+from tests.conftest import give_second_factor
 
 TODAY = date(2026, 11, 25)
 DECEMBER = date(2026, 12, 1)
@@ -176,6 +177,7 @@ def test_staff_change_a_price_from_a_date_in_the_admin(client):
     from django.utils import timezone
 
     manager = User.objects.create_user("capo", "capo@pecshop.example", "x", is_staff=True)
+    give_second_factor(manager)
     manager.groups.add(Group.objects.get(name="Amministrazione"))
     client.force_login(manager)
     pro = Tier.objects.get(code="pro")

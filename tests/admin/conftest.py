@@ -3,6 +3,8 @@ customer alice (not staff)."""
 
 import pytest
 
+from tests.conftest import give_second_factor
+
 
 def _staff(username: str, group: str | None = None):
     from django.contrib.auth.models import Group, User
@@ -10,6 +12,7 @@ def _staff(username: str, group: str | None = None):
     user = User.objects.create_user(username, f"{username}@pecshop.example", "x", is_staff=True)
     if group:
         user.groups.add(Group.objects.get(name=group))
+    give_second_factor(user)  # the admin requires it
     return user
 
 
