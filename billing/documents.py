@@ -24,6 +24,7 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace
 
 from billing.money import format_eur
+from billing.pricing import months_text
 
 if TYPE_CHECKING:
     from billing.models import Invoice
@@ -514,7 +515,7 @@ def _recipient(buyer: dict[str, str]) -> tuple[str, str | None]:
 
 
 def _line_description(line: InvoiceDocumentLine) -> str:
-    return f"{line.description} (quantità {line.quantity}, {line.months} mesi)"
+    return f"{line.description} (quantità {line.quantity}, {months_text(line.months)})"
 
 
 def invoice_fatturapa_xml(doc: InvoiceDocument) -> bytes:

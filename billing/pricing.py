@@ -60,6 +60,11 @@ class AddOnInfo:
         return f"{quantity} {'servizio' if quantity == 1 else 'servizi'}"
 
 
+def months_text(months: int) -> str:
+    """`1 mese`, `6 mesi`: the months of a rateo as the customer reads them."""
+    return f"{months} {'mese' if months == 1 else 'mesi'}"
+
+
 @dataclass(frozen=True)
 class Rule:
     sold: bool = False
@@ -351,7 +356,7 @@ def _rateo_line(
     return Line(
         "addon",
         code,
-        f"{verb} {addon.name} ({addon.units(quantity)}), rateo di {months} mesi",
+        f"{verb} {addon.name} ({addon.units(quantity)}), rateo di {months_text(months)}",
         quantity,
         months,
         addon.price_per_year,
@@ -390,7 +395,7 @@ def quote_upgrade(
         Line(
             "upgrade",
             target.code,
-            f"Upgrade da {current.name} a {target.name}, rateo di {months} mesi",
+            f"Upgrade da {current.name} a {target.name}, rateo di {months_text(months)}",
             1,
             months,
             difference,
@@ -410,7 +415,7 @@ def quote_upgrade(
                 Line(
                     "credit",
                     code,
-                    f"{addon.name} incluso in {target.name}: accredito del rateo di {months} mesi",
+                    f"{addon.name} incluso in {target.name}: accredito del rateo di {months_text(months)}",
                     quantity,
                     months,
                     addon.price_per_year,
