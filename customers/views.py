@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.db import transaction
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -35,7 +36,9 @@ def login_view(request):
     form = EmailLoginForm(request, data=request.POST or None)
     if request.method == "POST" and form.is_valid():
         login_customer(request, form.get_user())
-        return redirect(_next_url(request, "/"))
+        # The customer logs in to manage what they have: the Area Clienti, unless `next`
+        # (the checkout, a page that asked for the login) says otherwise.
+        return redirect(_next_url(request, reverse("area:dashboard")))
     return render(request, "customers/login.html", {"form": form, "next": _next_url(request, "")})
 
 
@@ -48,7 +51,7 @@ def signup_view(request):
             )
         login_customer(request, customer.user)
         messages.success(request, "Account creato: benvenuto!")
-        return redirect(_next_url(request, "/"))
+        return redirect(_next_url(request, reverse("area:dashboard")))
     return render(
         request,
         "customers/signup.html",
