@@ -9,18 +9,16 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMessage
 from django.db import transaction
-from django.template.loader import render_to_string
 
 from customers.models import Holder
 from mailboxes.lifecycle import mailbox_cancel
 from mailboxes.models import EventKind, Mailbox, MailboxStatus
 from mailboxes.services import TransitionError, event_record
 from mailboxes.terms import grace_ends_on
+from pecshop.mail import email_build
 
 MAX_EXTENSION_DAYS = 365
-REMINDER_TEMPLATE = "emails/mailbox_reminder.txt"  # the automatic reminders' text
 
 
 def _require_reason(reason: str) -> str:
@@ -156,7 +154,7 @@ def mailbox_reminder_resend(*, mailbox: Mailbox, today: date, actor, reason: str
             f"La casella PEC {mailbox.address} è scaduta: rinnovala entro il "
             f"{context['last_renewal_day']:%d/%m/%Y}"
         )
-    EmailMessage(subject=subject, body=render_to_string(REMINDER_TEMPLATE, context), to=[to]).send()
+    email_build("mailbox_reminder", context, subject=subject, to=[to]).send()
     event_record(
         mailbox=mailbox,
         kind=EventKind.SETTINGS,

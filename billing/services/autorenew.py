@@ -17,9 +17,7 @@ from datetime import date, timedelta
 from typing import ClassVar, Protocol
 
 from django.conf import settings
-from django.core.mail import EmailMessage
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils.module_loading import import_string
 from payments import PaymentStatus
@@ -30,6 +28,7 @@ from billing.services.orders import OrderError, order_event, order_place
 from billing.services.payments import payment_apply, payment_start
 from mailboxes.models import Mailbox, MailboxStatus
 from mailboxes.terms import GRACE_DAYS
+from pecshop.mail import email_build
 
 logger = logging.getLogger(__name__)
 
@@ -203,9 +202,10 @@ def autorenew_failed_email_send(*, order_id: int, day: str) -> str:
         "grace_days": GRACE_DAYS,
         "site_url": settings.SITE_URL,
     }
-    EmailMessage(
+    email_build(
+        "autorenew_failed",
+        context,
         subject=f"Rinnovo automatico non riuscito: {item.mailbox.address}",
-        body=render_to_string("emails/autorenew_failed.txt", context),
         to=[order.customer.email],
     ).send()
     order_event(order=order, kind=EMAIL_FAILED, on=day, to=order.customer.email)

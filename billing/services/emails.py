@@ -2,11 +2,10 @@
 invoice attached) and cancelled. Each is sent once per order and kind."""
 
 from django.conf import settings
-from django.core.mail import EmailMessage
 from django.db import transaction
-from django.template.loader import render_to_string
 
 from billing.models import InvoiceKind, ItemKind, Order, OrderEvent, PaymentMethod
+from pecshop.mail import email_build
 
 SUBJECTS = {
     "received": "Ordine {number} ricevuto",
@@ -43,9 +42,10 @@ def order_email_send(*, order_id: int, kind: str) -> str:
             else ""
         ),
     }
-    message = EmailMessage(
+    message = email_build(
+        f"order_{kind}",
+        context,
         subject=SUBJECTS[kind].format(number=order.number),
-        body=render_to_string(f"emails/order_{kind}.txt", context),
         to=[order.customer.email],
     )
     if kind == "paid" and invoice is not None:
