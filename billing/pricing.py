@@ -352,11 +352,18 @@ def _rateo_line(
     already = held.get(code, 0)
     check_holding(catalogue, tier, code, already + quantity)
     addon = catalogue.addon(code)
-    verb = "Aumento" if already else "Acquisto"
+    if already:
+        # Which service grows, from how much to how much: "da 5 GB a 10 GB (+5 GB)".
+        what = (
+            f"Aumento {addon.name} da {addon.units(already)} a "
+            f"{addon.units(already + quantity)} (+{addon.units(quantity)})"
+        )
+    else:
+        what = f"Acquisto {addon.name} ({addon.units(quantity)})"
     return Line(
         "addon",
         code,
-        f"{verb} {addon.name} ({addon.units(quantity)}), rateo di {months_text(months)}",
+        f"{what}, rateo di {months_text(months)}",
         quantity,
         months,
         addon.price_per_year,

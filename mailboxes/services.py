@@ -639,12 +639,37 @@ def mailbox_set_auto_renew(*, mailbox: Mailbox, enabled: bool, actor=None) -> Ma
         mailbox = Mailbox.objects.select_for_update().get(pk=mailbox.pk)
         if mailbox.status not in (MailboxStatus.ACTIVE, MailboxStatus.EXPIRED):
             raise TransitionError("Il rinnovo automatico vale solo per una casella attiva.")
+        if enabled and mailbox.cancel_at_expiry:
+            # A disdetta is never dropped as a side effect: it is revoked on its own.
+            raise TransitionError(
+                "La casella ha una disdetta alla scadenza: per rinnovarla automaticamente "
+                "revoca prima la disdetta."
+            )
         if mailbox.auto_renew != enabled:
             mailbox.auto_renew = enabled
-            if enabled:
-                mailbox.cancel_at_expiry = False
-            mailbox.save(update_fields=["auto_renew", "cancel_at_expiry", "updated_at"])
+            mailbox.save(update_fields=["auto_renew", "updated_at"])
             event_record(
                 mailbox=mailbox, kind=EventKind.SETTINGS, actor=actor, data={"auto_renew": enabled}
             )
+    return mailbox
+
+
+def mailbox_revoke_cancellation(*, mailbox: Mailbox, actor=None) -> Mailbox:
+    """Revoca disdetta: the mailbox stays in service past its expiry again (and can then be
+    renewed, by hand or automatically). Automatic renewal stays off until switched on."""
+    with transaction.atomic():
+        mailbox = Mailbox.objects.select_for_update().get(pk=mailbox.pk)
+        if mailbox.status != MailboxStatus.ACTIVE:
+            raise TransitionError("Si può revocare la disdetta solo di una casella attiva.")
+        if not mailbox.cancel_at_expiry:
+            raise TransitionError("La casella non ha una disdetta da revocare.")
+        mailbox.cancel_at_expiry = False
+        mailbox.save(update_fields=["cancel_at_expiry", "updated_at"])
+        event_record(
+            mailbox=mailbox,
+            kind=EventKind.SETTINGS,
+            actor=actor,
+            reason="disdetta revocata dal cliente",
+            data={"cancel_at_expiry": False},
+        )
     return mailbox
