@@ -112,3 +112,16 @@ def test_a_standard_mailbox_has_no_archive_to_lose(alice, make_mailbox):
     mailbox = make_mailbox(address="base@pec.it", tier="standard")
     html = logged(alice).get(f"/area-clienti/caselle/{mailbox.pk}/rinnova/").content.decode()
     assert "data-loses-archive" not in html
+
+
+def test_the_reduction_error_writes_the_used_space_with_a_decimal_comma(alice, make_mailbox):
+    from mailboxes.services import mailbox_set_usage
+
+    mailbox = make_mailbox(address="piena@pec.it", extras={"CONSERVAZIONE": 5})
+    mailbox_set_usage(mailbox=mailbox, mailbox_mb=0, archive_mb=0, conservation_mb=3891, at=None)
+    response = logged(alice).post(
+        f"/area-clienti/caselle/{mailbox.pk}/riduci/", {"addon": "CONSERVAZIONE", "quantity": "2"}
+    )
+    page = text(response)
+    assert "Lo spazio usato (3,8 GB)" in page
+    assert "3.8 GB" not in page
