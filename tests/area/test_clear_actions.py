@@ -125,3 +125,11 @@ def test_the_reduction_error_writes_the_used_space_with_a_decimal_comma(alice, m
     page = text(response)
     assert "Lo spazio usato (3,8 GB)" in page
     assert "3.8 GB" not in page
+
+
+def test_a_bought_sms_notice_is_not_also_called_acquistabile(alice, make_mailbox):
+    mailbox = make_mailbox(address="base@pec.it", tier="standard", extras={"SMS": 1})
+    html = logged(alice).get(f"/area-clienti/caselle/{mailbox.pk}/").content.decode()
+    row = re.search(r"Avviso SMS di ricezione</th>(.*?)</tr>", html, re.S).group(1)
+    assert "sì" in row and "attivo" in row
+    assert "acquistabile" not in row
