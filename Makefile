@@ -27,7 +27,13 @@ run: $(VENV)/.runtime
 	$(BIN)/python manage.py seed_demo
 	HOST=$(HOST) PORT=$(PORT) scripts/run.sh
 
-test: $(VENV)/.dev
+# axe-core for the browser tests' accessibility checks (package.json, into node_modules/).
+AXE := node_modules/axe-core/axe.min.js
+$(AXE): package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund --silent && touch $@; \
+	else echo "npm not found: the browser tests will skip their accessibility checks"; fi
+
+test: $(VENV)/.dev $(AXE)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev
@@ -42,7 +48,7 @@ check: $(VENV)/.dev
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 clean:
-	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache .hypothesis node_modules
 
 # --- locked dependencies -------------------------------------------------------------------
 # requirements.txt / requirements-dev.txt: the direct dependencies (== pins, edited by hand).

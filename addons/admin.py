@@ -17,7 +17,7 @@ from django.utils import timezone
 from addons.models import AddOn, PriceChange, Tier, TierAddOn
 from addons.money import format_eur
 from addons.services import DatedPrice, price_change_schedule, price_in_effect
-from pecshop.admin_helpers import Operation, OperationsAdmin, ReasonForm
+from pecshop.admin_helpers import ItalianTitlesAdmin, Operation, OperationsAdmin, ReasonForm
 
 
 class PriceChangeForm(ReasonForm):
@@ -177,7 +177,7 @@ class AddOnAdmin(DatedPriceAdmin):
 
 
 @admin.register(PriceChange)
-class PriceChangeAdmin(admin.ModelAdmin):
+class PriceChangeAdmin(ItalianTitlesAdmin):
     """The whole price history, read-only: rows are added by "Cambia prezzo da una data"."""
 
     list_display = [

@@ -21,6 +21,7 @@ urlpatterns = [
         views.ThrottledPasswordResetView.as_view(
             template_name="customers/password_reset.html",
             email_template_name="emails/password_reset.txt",
+            html_email_template_name="emails/password_reset.html",
             subject_template_name="emails/password_reset_subject.txt",
             success_url=reverse_lazy("customers:password_reset_done"),
             form_class=forms.OutboxPasswordResetForm,

@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model, login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.signals import user_login_failed
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.encoding import force_str
 from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode
 from django.views.decorators.http import require_POST
@@ -60,7 +61,9 @@ def login_view(request):
     form = EmailLoginForm(request, data=request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.get_user()
-        next_url = _next_url(request, "/")
+        # The customer logs in to manage what they have: the Area Clienti, unless `next`
+        # (the checkout, a page that asked for the login) says otherwise.
+        next_url = _next_url(request, reverse("area:dashboard"))
         if has_two_factor(user):
             request.session[PENDING_KEY] = {"user": user.pk, "at": time.time(), "next": next_url}
             return redirect("customers:login_verify")
@@ -133,7 +136,7 @@ def signup_confirm_view(request, uidb64: str, token: str):
         signup_confirm(user=user)
     login_customer(request, user)
     messages.success(request, "Indirizzo confermato: benvenuto!")
-    return redirect(_next_url(request, "/"))
+    return redirect(_next_url(request, reverse("area:dashboard")))
 
 
 @require_POST

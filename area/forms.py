@@ -5,7 +5,7 @@ from django import forms
 from django.contrib.auth.hashers import check_password
 
 from billing.forms import YEAR_CHOICES, payment_method_field
-from billing.pricing import Catalogue
+from billing.pricing import Catalogue, quota_gb
 from customers.security import dummy_password_check
 from mailboxes.models import Mailbox, MailboxStatus
 
@@ -34,6 +34,8 @@ class AddOnPurchaseForm(forms.Form):
         if len(choices) == 1:
             self.fields["addon"].initial = choices[0][0]
             self.fields["addon"].widget = forms.HiddenInput()
+            # The only service on offer is named next to the quantity, with what it has now.
+            self.fields["quantity"].label = f"Quantità da aggiungere: {choices[0][1]}"
 
     def item_params(self) -> dict:
         return {"add": {self.cleaned_data["addon"]: self.cleaned_data["quantity"]}}
@@ -48,6 +50,26 @@ class UpgradeForm(forms.Form):
 
     def item_params(self) -> dict:
         return {"to_tier": self.cleaned_data["to_tier"]}
+
+
+def _sells_archive(catalogue: Catalogue, tier: str) -> bool:
+    """Whether a tier has a security archive at all (included GB or the add-on on sale)."""
+    return quota_gb(catalogue, tier, {}, "archive") > 0 or catalogue.rule(tier, "ARCHIVIO").sold
+
+
+class TierSelect(forms.Select):
+    """The tier choice; the options that lose the security archive say so in an attribute
+    the stylesheet reads to show the confirmation box."""
+
+    def __init__(self, *args, loses_archive: set[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.loses_archive = loses_archive
+
+    def create_option(self, name, value, *args, **kwargs):
+        option = super().create_option(name, value, *args, **kwargs)
+        if value in self.loses_archive:
+            option["attrs"]["data-loses-archive"] = "true"
+        return option
 
 
 class RenewalForm(forms.Form):
@@ -91,6 +113,17 @@ class RenewalForm(forms.Form):
             for code, tier in sorted(catalogue.tiers.items(), key=lambda t: t[1].rank)
         ]
         self.fields["to_tier"].initial = to_tier or mailbox.tier.code
+        # The tiers that would take the security archive away: only choosing one of them
+        # shows (stylesheet) and asks for (clean) the confirmation of its loss.
+        has_archive = quota_gb(catalogue, mailbox.tier.code, holdings, "archive") > 0
+        self.archive_loss_tiers = {
+            code
+            for code in catalogue.tiers
+            if has_archive and code != mailbox.tier.code and not _sells_archive(catalogue, code)
+        }
+        self.fields["to_tier"].widget = TierSelect(loses_archive=self.archive_loss_tiers)
+        self.fields["to_tier"].widget.choices = self.fields["to_tier"].choices
+        self.fields["confirm_archive_loss"].wrapper_class = "archive-loss"
         for code in catalogue.ordered(holdings):
             name = f"keep_{code}"
             self.fields[name] = forms.IntegerField(
@@ -112,6 +145,21 @@ class RenewalForm(forms.Form):
             )
             self.add_fields.append(name)
         self.holdings = holdings
+
+    def clean(self):
+        cleaned = super().clean()
+        if "confirm_archive_loss" not in self.fields:
+            return cleaned
+        if cleaned.get("to_tier") in self.archive_loss_tiers:
+            if not cleaned.get("confirm_archive_loss"):
+                self.add_error(
+                    "confirm_archive_loss",
+                    "Passando a questa tipologia il contenuto dell'archivio di sicurezza viene "
+                    "eliminato: conferma per procedere.",
+                )
+        else:
+            cleaned["confirm_archive_loss"] = False  # nothing is lost: no confirmation kept
+        return cleaned
 
     def item_params(self) -> dict:
         data = self.cleaned_data

@@ -172,9 +172,12 @@ class AddOnRow:
 
     @property
     def sold_label(self) -> str:
-        """What more may be bought: "fino a 100 GB", or "acquistabile" for a service."""
+        """What more may be bought: "fino a 100 GB", or "acquistabile" for a service not held;
+        a service already bought is "attivo", not offered again."""
         if self.addon.unit == "SERVICE":
-            return "acquistabile"
+            return "attivo" if self.bought >= max(self.max_quantity, 1) else "acquistabile"
+        if self.max_quantity and self.bought >= self.max_quantity:
+            return f"massimo raggiunto ({self.amount(self.max_quantity)})"
         return f"fino a {self.amount(self.max_quantity)}"
 
 

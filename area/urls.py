@@ -1,6 +1,6 @@
 from django.urls import path
 
-from area import holder_views, payment_methods_views, security_views, views
+from area import cancellation_views, holder_views, payment_methods_views, security_views, views
 
 app_name = "area"
 
@@ -11,6 +11,11 @@ urlpatterns = [
     path("caselle/<int:pk>/riduci/", views.mailbox_reduce, name="reduce"),
     path("caselle/<int:pk>/rinnovo-automatico/", views.mailbox_auto_renew, name="auto_renew"),
     path("caselle/<int:pk>/disdetta/", views.mailbox_cancel_view, name="cancel"),
+    path(
+        "caselle/<int:pk>/revoca-disdetta/",
+        cancellation_views.cancellation_revoke,
+        name="cancel_revoke",
+    ),
     path("caselle/<int:pk>/titolare/", views.mailbox_holder, name="holder"),
     path("caselle/<int:pk>/<slug:action>/", views.mailbox_action, name="action"),
     path("titolari/", holder_views.holder_list, name="holders"),

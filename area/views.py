@@ -29,6 +29,7 @@ from area.forms import (
     RenewalForm,
     UpgradeForm,
 )
+from area.previews import preview_facts
 from area.selectors import (
     PURCHASES,
     Filters,
@@ -316,6 +317,15 @@ def mailbox_action(request, pk: int, action: str):
                 salt=TOKEN_SALT,
             )
             context.update(quote=quote, payment_form=PaymentChoiceForm(initial={"token": token}))
+            context.update(
+                preview_facts(
+                    action=action,
+                    mailbox=mailbox,
+                    params=spec.params,
+                    holdings=holdings,
+                    catalogue=catalogue,
+                )
+            )
             return render(request, "area/action_preview.html", context)
     context["forms_with_errors"] = [form] if form.errors else []
     return render(request, "area/action.html", context)

@@ -30,6 +30,7 @@ from billing.documents import (
     invoice_pdf,
     progressivo_invio,
 )
+from billing.event_labels import details_label, event_label, transition_label
 from billing.lifecycle import invariant_violations as invariant_check
 from billing.models import (
     Invoice,
@@ -94,6 +95,14 @@ class LineColumns:
     net_ = shown("net", "imponibile", fmt=format_eur)
 
 
+class MoneyColumns:
+    """Net, VAT and total with the euro sign, as on the customer's documents."""
+
+    net_eur = shown("net", "imponibile", fmt=format_eur, ordering="net")
+    vat_eur = shown("vat", "IVA", fmt=format_eur)
+    total_eur = shown("total", "totale", fmt=format_eur, ordering="total")
+
+
 LINE_FIELDS = ["pos", "code_", "description_", "quantity_", "months_", "unit_price_", "net_"]
 
 
@@ -152,10 +161,10 @@ class PaymentInline(ReadOnlyInline):
     registered = shown("registered_by", "registrato da")
 
 
-class InvoiceInline(ReadOnlyInline):
+class InvoiceInline(MoneyColumns, ReadOnlyInline):
     model = Invoice
     fk_name = "order"
-    fields = ["number_link", "kind_", "issued_on", "net", "vat", "total", "downloads"]
+    fields = ["number_link", "kind_", "issued_on", "net_eur", "vat_eur", "total_eur", "downloads"]
     readonly_fields = fields
     kind_ = shown("get_kind_display", "tipo")
     verbose_name = "documento"
@@ -175,15 +184,23 @@ class EventColumns:
     """The columns of an order's history, with Italian labels."""
 
     when = shown("created_at", "quando", ordering="id")
-    kind_ = shown("kind", "evento")
-    from_ = shown("from_status", "da")
-    to_ = shown("to_status", "a")
     actor_ = shown("actor", "eseguito da")
     reason_ = shown("reason", "motivo")
-    data_ = shown("data", "dettagli")
+
+    @admin.display(description="evento")
+    def kind_(self, obj):
+        return event_label(obj.kind)
+
+    @admin.display(description="stato")
+    def status_(self, obj):
+        return transition_label(obj.from_status, obj.to_status) or "—"
+
+    @admin.display(description="dettagli")
+    def data_(self, obj):
+        return details_label(obj.data or {}) or "—"
 
 
-EVENT_FIELDS = ["when", "kind_", "from_", "to_", "actor_", "reason_", "data_"]
+EVENT_FIELDS = ["when", "kind_", "status_", "actor_", "reason_", "data_"]
 
 
 class OrderEventInline(EventColumns, ReadOnlyInline):
@@ -269,7 +286,7 @@ REFUND_INTRO = (
 
 
 @admin.register(Order)
-class OrderAdmin(OperationsAdmin, LargeTableAdmin):
+class OrderAdmin(MoneyColumns, OperationsAdmin, LargeTableAdmin):
     list_display = [
         "number",
         "placed_on",
@@ -300,7 +317,7 @@ class OrderAdmin(OperationsAdmin, LargeTableAdmin):
                 ]
             },
         ),
-        ("Importi", {"fields": ["net", "vat", "total"]}),
+        ("Importi", {"fields": ["net_eur", "vat_eur", "total_eur"]}),
         ("Date", {"fields": ["created", "paid_at", "cancelled_at"]}),
         ("Gateway", {"fields": ["payment_attempts", "disputed_at"]}),
     ]
@@ -314,9 +331,9 @@ class OrderAdmin(OperationsAdmin, LargeTableAdmin):
         "billing_holder",
         "payment_method",
         "placed_on",
-        "net",
-        "vat",
-        "total",
+        "net_eur",
+        "vat_eur",
+        "total_eur",
         "created",
         "paid_at",
         "cancelled_at",
@@ -715,7 +732,7 @@ RESEND_INTRO = (
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(OperationsAdmin, LargeTableAdmin):
+class InvoiceAdmin(MoneyColumns, OperationsAdmin, LargeTableAdmin):
     """Issued documents: read-only, never deleted; a correction is a credit note."""
 
     list_display = [
@@ -724,9 +741,9 @@ class InvoiceAdmin(OperationsAdmin, LargeTableAdmin):
         "issued",
         "buyer_name",
         "order_",
-        "net",
-        "vat",
-        "total",
+        "net_eur",
+        "vat_eur",
+        "total_eur",
         "sdi_state",
         "downloads",
     ]
@@ -761,10 +778,10 @@ class InvoiceAdmin(OperationsAdmin, LargeTableAdmin):
         "credited",
         "credit_notes_list",
         "buyer_lines",
-        "net",
+        "net_eur",
         "vat_rate",
-        "vat",
-        "total",
+        "vat_eur",
+        "total_eur",
         "created",
     ]
     readonly_fields = fields

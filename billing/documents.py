@@ -25,6 +25,7 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace
 
 from billing.money import format_eur
+from billing.pricing import months_text
 
 # fpdf2 subsets the embedded font through fontTools, which logs every table at INFO.
 logging.getLogger("fontTools").setLevel(logging.WARNING)
@@ -525,7 +526,7 @@ def _recipient(buyer: dict[str, str]) -> tuple[str, str | None]:
 
 
 def _line_description(line: InvoiceDocumentLine) -> str:
-    return f"{line.description} (quantità {line.quantity}, {line.months} mesi)"
+    return f"{line.description} (quantità {line.quantity}, {months_text(line.months)})"
 
 
 def _line_references(line: InvoiceDocumentLine) -> list[a38.AltriDatiGestionali] | None:

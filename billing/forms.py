@@ -41,6 +41,15 @@ class MailboxConfigForm(forms.Form):
             addon = catalogue.addon(code)
             name = f"addon_{code}"
             unit = {"GB": "GB", "USER": "utenti"}.get(addon.unit)
+            if addon.unit == "SERVICE" and rule.max_quantity == 1:
+                # A service is on or off: a checkbox, not a 0/1 number.
+                self.fields[name] = forms.BooleanField(
+                    label=f"{addon.name}: attiva il servizio",
+                    required=False,
+                    widget=forms.CheckboxInput(attrs={"data-addon": code}),
+                )
+                self.addon_fields.append(name)
+                continue
             self.fields[name] = forms.IntegerField(
                 label=addon.name,
                 required=False,
@@ -91,7 +100,7 @@ class MailboxConfigForm(forms.Form):
             "domain": data["domain"],
             "years": data["years"],
             "addons": {
-                name.removeprefix("addon_"): data[name]
+                name.removeprefix("addon_"): int(data[name])  # a ticked service is 1
                 for name in self.addon_fields
                 if data.get(name)
             },

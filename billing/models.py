@@ -329,7 +329,9 @@ class OrderEvent(AppendOnlyModel):
         verbose_name_plural = "eventi degli ordini"
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.order_id}"
+        from billing.event_labels import event_label
+
+        return event_label(self.kind)
 
     edit_refused = "Gli eventi non si modificano: la storia è in sola aggiunta."
     delete_refused = "Gli eventi non si cancellano: la storia è in sola aggiunta."

@@ -60,6 +60,11 @@ class AddOnInfo:
         return f"{quantity} {'servizio' if quantity == 1 else 'servizi'}"
 
 
+def months_text(months: int) -> str:
+    """`1 mese`, `6 mesi`: the months of a rateo as the customer reads them."""
+    return f"{months} {'mese' if months == 1 else 'mesi'}"
+
+
 @dataclass(frozen=True)
 class Rule:
     sold: bool = False
@@ -347,11 +352,18 @@ def _rateo_line(
     already = held.get(code, 0)
     check_holding(catalogue, tier, code, already + quantity)
     addon = catalogue.addon(code)
-    verb = "Aumento" if already else "Acquisto"
+    if already:
+        # Which service grows, from how much to how much: "da 5 GB a 10 GB (+5 GB)".
+        what = (
+            f"Aumento {addon.name} da {addon.units(already)} a "
+            f"{addon.units(already + quantity)} (+{addon.units(quantity)})"
+        )
+    else:
+        what = f"Acquisto {addon.name} ({addon.units(quantity)})"
     return Line(
         "addon",
         code,
-        f"{verb} {addon.name} ({addon.units(quantity)}), rateo di {months} mesi",
+        f"{what}, rateo di {months_text(months)}",
         quantity,
         months,
         addon.price_per_year,
@@ -390,7 +402,7 @@ def quote_upgrade(
         Line(
             "upgrade",
             target.code,
-            f"Upgrade da {current.name} a {target.name}, rateo di {months} mesi",
+            f"Upgrade da {current.name} a {target.name}, rateo di {months_text(months)}",
             1,
             months,
             difference,
@@ -410,7 +422,7 @@ def quote_upgrade(
                 Line(
                     "credit",
                     code,
-                    f"{addon.name} incluso in {target.name}: accredito del rateo di {months} mesi",
+                    f"{addon.name} incluso in {target.name}: accredito del rateo di {months_text(months)}",
                     quantity,
                     months,
                     addon.price_per_year,

@@ -32,6 +32,11 @@ class AddOnRow:
     addon: AddOn
     price: Decimal  # per unit per year, VAT excluded, in effect today
     per_tier: list[str]  # one cell per tier, e.g. "fino a 100 GB", "incluso", "non disponibile"
+    tier_names: tuple[str, ...] = ()  # the tiers of per_tier, for the phone's card labels
+
+    @property
+    def labelled_cells(self) -> list[tuple[str, str]]:
+        return list(zip(self.tier_names, self.per_tier, strict=False))
 
 
 def _cell(rule: TierAddOn | None, addon: AddOn) -> str:
@@ -91,6 +96,7 @@ def catalogue_table(prices: Catalogue) -> dict:
             addon=a,
             price=prices.addon(a.code).price_per_year,
             per_tier=[_cell(rules.get((t.id, a.id)), a) for t in tiers],
+            tier_names=tuple(t.name for t in tiers),
         )
         for a in addons
     ]

@@ -89,20 +89,34 @@ class HolderForm(forms.ModelForm):
             "postal_code": forms.TextInput(attrs={"inputmode": "numeric", "maxlength": 5}),
         }
 
+    # The fields of one kind of holder only; the page shows those of the chosen kind.
+    PERSON_ONLY = ("first_name", "last_name")
+    COMPANY_ONLY = ("company_name", "vat_number", "legal_representative", "sdi_code", "invoice_pec")
+    # Required for their kind: the model says which is missing, once, with its own message.
+    KIND_REQUIRED = ("first_name", "last_name", "company_name", "vat_number")
+    KIND_REQUIRED += ("legal_representative", "fiscal_code")
+
     def __init__(self, *args, customer=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.customer = customer
-        for name in (
-            "first_name",
-            "last_name",
-            "company_name",
-            "vat_number",
-            "legal_representative",
-        ):
-            self.fields[name].required = False
+        for name in self.KIND_REQUIRED:
+            if name in self.fields:
+                self.fields[name].required = False
+                self.fields[name].shown_required = True  # marked with * on the page
 
     def clean(self):
-        self.cleaned_data = fiscal.normalize_codes(super().clean())
+        cleaned = super().clean()
+        # Without JavaScript or CSS the other kind's fields may still be posted: they are
+        # not this holder's data, so they are ignored rather than refused.
+        kind = cleaned.get("kind")
+        hidden = {
+            HolderKind.PERSON: self.COMPANY_ONLY,
+            HolderKind.COMPANY: self.PERSON_ONLY,
+        }.get(kind, ())
+        for name in hidden:
+            if name in self.fields and not self.fields[name].disabled:
+                cleaned[name] = ""
+        self.cleaned_data = fiscal.normalize_codes(cleaned)
         return self.cleaned_data
 
     def _post_clean(self):

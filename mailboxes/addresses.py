@@ -24,6 +24,8 @@ def local_part_error(local_part: str) -> str | None:
         return f"Il nome della casella può avere al massimo {MAX_LENGTH} caratteri."
     if value.startswith(".") or value.endswith("."):
         return "Il nome della casella non può iniziare o finire con un punto."
+    if value[0] in "-_" or value[-1] in "-_":
+        return "Il nome della casella non può iniziare o finire con un trattino."
     if ".." in value:
         return "Il nome della casella non può contenere due punti di seguito."
     return None

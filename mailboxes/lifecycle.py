@@ -28,7 +28,6 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import connection, transaction
 from django.db.models import F, Max, Min, Q, QuerySet
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from addons.models import AddOn, Tier, TierAddOn
@@ -53,6 +52,7 @@ from mailboxes.services.platform import PLATFORM_ACTION, run_calls_after_commit
 from mailboxes.services.transitions import addon_cascade, addon_sources, mailbox_move_check
 from mailboxes.terms import GRACE_DAYS, grace_ends_on
 from outbox.services import emails_send, emails_store
+from pecshop.mail import email_build
 
 logger = logging.getLogger(__name__)
 
@@ -488,11 +488,7 @@ def _reminder_message(reminder: ReminderSent, today: date) -> EmailMessage | Non
             f"La casella PEC {mailbox.address} è scaduta: rinnovala entro il "
             f"{context['last_renewal_day']:%d/%m/%Y}"
         )
-    return EmailMessage(
-        subject=subject,
-        body=render_to_string("emails/mailbox_reminder.txt", context),
-        to=[to],
-    )
+    return email_build("mailbox_reminder", context, subject=subject, to=[to])
 
 
 def _send_batches(queryset: QuerySet, build, mark, batch_size: int) -> int:
@@ -632,9 +628,10 @@ def _usage_message(alert: UsageAlert) -> EmailMessage | None:
         "used_gb": f"{alert.used_mb / MB_PER_GB:.1f}".replace(".", ","),
         "site_url": settings.SITE_URL,
     }
-    return EmailMessage(
-        subject=(f"Spazio {QUOTA_NAMES[alert.quota]} {mailbox.address} al {alert.level}%"),
-        body=render_to_string("emails/usage_alert.txt", context),
+    return email_build(
+        "usage_alert",
+        context,
+        subject=f"Spazio {QUOTA_NAMES[alert.quota]} {mailbox.address} al {alert.level}%",
         to=[to],
     )
 

@@ -3,7 +3,6 @@
 
 from mailboxes.services.changes import (  # noqa: F401
     MAX_EXTENSION_DAYS,
-    REMINDER_TEMPLATE,
     mailbox_change_holder,
     mailbox_extend,
     mailbox_reminder_resend,

@@ -41,7 +41,39 @@ class CappedCountPaginator(Paginator):
     count_is_capped = False
 
 
-class LargeTableAdmin(admin.ModelAdmin):
+# Nouns of the models' verbose names whose gender their ending does not tell.
+_MASCULINE_IN_A = {"promemoria", "sistema", "problema"}
+_FEMININE_OTHERS = {"nota"}
+
+
+def with_article(noun: str) -> str:
+    """`la casella PEC`, `l'ordine`, `il titolare`, `lo storico`: the definite article
+    Italian puts before a model's verbose name (the admin's own text has none)."""
+    first = noun.split()[0].lower() if noun.strip() else ""
+    feminine = first in _FEMININE_OTHERS or (
+        first not in _MASCULINE_IN_A and first.endswith(("a", "ione", "tà"))
+    )
+    if first[:1] in "aeiouàèéìòù" and first:
+        return f"l'{noun}"
+    if feminine:
+        return f"la {noun}"
+    starts_hard = first[:2] in ("gn", "ps", "pn") or first[:1] in "zxy"
+    if starts_hard or (first[:1] == "s" and first[1:2] and first[1:2] not in "aeiou"):
+        return f"lo {noun}"
+    return f"il {noun}"
+
+
+class ItalianTitlesAdmin(admin.ModelAdmin):
+    """Changelist titles with the article and the right verb, "Seleziona la casella PEC da
+    modificare", instead of the translation's "Seleziona casella PEC per visualizzarlo"."""
+
+    def changelist_view(self, request, extra_context=None):
+        verb = "modificare" if self.has_change_permission(request) else "visualizzare"
+        title = f"Seleziona {with_article(str(self.opts.verbose_name))} da {verb}"
+        return super().changelist_view(request, {"title": title, **(extra_context or {})})
+
+
+class LargeTableAdmin(ItalianTitlesAdmin):
     paginator = CappedCountPaginator
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
@@ -93,7 +125,7 @@ def error_text(error: Exception) -> str:
     return str(getattr(error, "message", None) or error)
 
 
-class OperationsAdmin(admin.ModelAdmin):
+class OperationsAdmin(ItalianTitlesAdmin):
     """A ModelAdmin with staff operations.
 
     Subclasses list `operations` and implement `perform_<slug>(request, obj, data)`,

@@ -141,6 +141,8 @@ TIME_ZONE = "Europe/Rome"
 USE_I18N = True
 USE_TZ = True
 USE_THOUSAND_SEPARATOR = True
+# One date format everywhere (25/11/2026, 25/11/2026 14:30), the admin included.
+FORMAT_MODULE_PATH = ["pecshop.formats"]
 
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
@@ -175,8 +177,23 @@ PEC_DOMAINS = [d.strip().lower() for d in env.list("PEC_DOMAINS", default=["pec.
 if not PEC_DOMAINS:
     raise ImproperlyConfigured("PEC_DOMAINS must list at least one domain.")
 
+
+def _served_url(host: str, port: str) -> str:
+    """The address `make run` serves (HOST/PORT), as a browser on this machine reaches it."""
+    if host in ("", "0.0.0.0", "::", "[::]"):  # noqa: S104 (an address to reach, not to bind)
+        host = "127.0.0.1"  # listening on every interface: this machine's own address works
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
 # The shop's public address, for links in e-mails and the payment gateway's return URLs.
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Without SITE_URL it follows the HOST and PORT that `make run` serves on, so that
+# `PORT=8101 make run` returns payers and e-mail links to port 8101.
+SITE_URL = env.str(
+    "SITE_URL",
+    default=_served_url(env.str("HOST", default="127.0.0.1"), env.str("PORT", default="8000")),
+).rstrip("/")
 
 # Payments through django-payments. PAYMENT_GATEWAY=test is a local test gateway (success
 # or failure chosen on its page) for development and tests; "stripe" and "paypal" use the

@@ -5,6 +5,9 @@ cd "$(dirname "$0")/.."
 BIN=.venv/bin
 HOST=${HOST:-127.0.0.1}
 PORT=${PORT:-8000}
+# Without SITE_URL, settings derive the public address (payment returns, e-mail links) from
+# HOST and PORT, for the web server and the worker alike.
+export HOST PORT
 
 pids=()
 stop() {

@@ -22,7 +22,6 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from payments import PaymentStatus
 
@@ -36,6 +35,7 @@ from billing.services.saved_cards import default_card
 from mailboxes.models import Mailbox, MailboxStatus
 from mailboxes.terms import GRACE_DAYS
 from outbox.services import email_enqueue
+from pecshop.mail import email_build
 
 logger = logging.getLogger(__name__)
 
@@ -197,9 +197,10 @@ def autorenew_failed_email_render(*, order: Order, day: str) -> EmailMessage:
         if auth_required
         else f"Rinnovo automatico non riuscito: {item.mailbox.address}"
     )
-    return EmailMessage(
+    return email_build(
+        "autorenew_failed",
+        context,
         subject=subject,
-        body=render_to_string("emails/autorenew_failed.txt", context),
         to=[order.customer.email],
     )
 

@@ -113,17 +113,33 @@ def cart_merge(*, session_key: str, customer: Customer) -> Cart | None:
     return own
 
 
+IN_CART = "Questo indirizzo è già nel carrello."
+
+
+def cart_address_problem(
+    *, cart: Cart | None, address: str, exclude_item: int | None = None
+) -> str | None:
+    """Why `address` cannot go into this cart (taken, or already in the cart), or None; the
+    live check and the configure page ask the same question as adding to the cart."""
+    reason = address_unavailable_reason(address)
+    if reason:
+        return reason
+    if cart is not None:
+        others = cart.items.filter(kind=ItemKind.NEW_MAILBOX).exclude(pk=exclude_item)
+        if any(new_mailbox_address(i.params) == address for i in others):
+            return IN_CART
+    return None
+
+
 def _check_new_mailbox(cart: Cart, params: dict, exclude_item: int | None = None) -> None:
     try:
         address = new_mailbox_address(params)
     except PricingError as error:
         raise CartError(error.message, field=error.field) from None
-    reason = address_unavailable_reason(address)
-    if reason:
-        raise CartError(reason, field="local_part")
+    problem = cart_address_problem(cart=cart, address=address, exclude_item=exclude_item)
+    if problem:
+        raise CartError(problem, field="local_part")
     others = cart.items.filter(kind=ItemKind.NEW_MAILBOX).exclude(pk=exclude_item)
-    if any(new_mailbox_address(i.params) == address for i in others):
-        raise CartError("Questo indirizzo è già nel carrello.", field="local_part")
     if exclude_item is None and others.count() >= MAX_NEW_MAILBOXES:
         raise CartError(
             f"Il carrello può contenere al massimo {MAX_NEW_MAILBOXES} nuove caselle.",

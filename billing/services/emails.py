@@ -5,11 +5,11 @@ the transaction of the change it tells about, and sent after commit."""
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.template.loader import render_to_string
 
 from billing.models import InvoiceKind, ItemKind, Order, OrderEvent, PaymentMethod
 from outbox.attachments import Reference
 from outbox.services import email_enqueue
+from pecshop.mail import email_build
 
 INVOICE_PDF = "billing.invoice_pdf"
 
@@ -47,9 +47,10 @@ def order_email_render(*, order: Order, kind: str) -> tuple[EmailMessage, list[R
             else ""
         ),
     }
-    message = EmailMessage(
+    message = email_build(
+        f"order_{kind}",
+        context,
         subject=SUBJECTS[kind].format(number=order.number),
-        body=render_to_string(f"emails/order_{kind}.txt", context),
         to=[order.customer.email],
     )
     references = []

@@ -210,7 +210,7 @@ def _place(*, customer, items, payment_method, placement_key, today, billing_hol
     tiers = {t.code: t for t in Tier.objects.all()}
     addons = {a.code: a for a in AddOn.objects.all()}
     position = 0
-    for index, (spec, mailbox, quote) in enumerate(priced):
+    for index, (spec, mailbox, quote) in enumerate(priced, start=1):  # numbered from 1
         params = dict(spec.params)
         if spec.kind == ItemKind.NEW_MAILBOX:
             mailbox = mailbox_create(

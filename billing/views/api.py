@@ -6,8 +6,9 @@ from django.views.decorators.http import require_GET
 from billing.catalogue_cache import current_catalogue
 from billing.pricing import PricingError
 from billing.quotes import parse_request, price_request, quote_as_dict
+from billing.services.cart import cart_address_problem
+from billing.views.common import request_cart
 from mailboxes.addresses import domain_error, local_part_error, make_address
-from mailboxes.selectors import address_unavailable_reason
 from pecshop.ratelimit import rate_limited
 
 
@@ -38,7 +39,14 @@ def api_address(request):
     if message:
         return _json({"available": False, "valid": False, "message": message})
     address = make_address(local_part, domain)
-    reason = address_unavailable_reason(address)
+    # An address already in this browser's cart is not free either (the cart being edited
+    # leaves out its own item).
+    item = request.GET.get("item", "")
+    reason = cart_address_problem(
+        cart=request_cart(request),
+        address=address,
+        exclude_item=int(item) if item.isdigit() else None,
+    )
     if reason:
         return _json({"available": False, "valid": True, "address": address, "message": reason})
     return _json(

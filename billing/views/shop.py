@@ -16,6 +16,7 @@ from billing.selectors import catalogue_table
 from billing.services.cart import (
     CartError,
     cart_add_item,
+    cart_address_problem,
     cart_remove_item,
     cart_summary,
     cart_update_item,
@@ -26,6 +27,7 @@ from billing.views.common import (
     request_cart,
     request_cart_state,
 )
+from mailboxes.addresses import make_address
 
 
 def catalogue(request):
@@ -65,7 +67,11 @@ def configure(request, tier: str, item_id: int | None = None):
         form = MailboxConfigForm(initial=initial, catalogue=catalogue, tier=tier)
 
     quote = None
-    if form.is_bound and form.is_valid():
+    if form.is_bound:
+        form.is_valid()
+        # A taken address is reported together with any other error, not after fixing them.
+        _report_address_problem(form, request_cart(request), item)
+    if form.is_bound and not form.errors:
         params = form.item_params()
         try:
             quote = item_quote(catalogue, ItemSpec(ItemKind.NEW_MAILBOX, params), today=today)
@@ -108,6 +114,19 @@ def configure(request, tier: str, item_id: int | None = None):
             "forms_with_errors": [form] if form.errors else [],
         },
     )
+
+
+def _report_address_problem(form: MailboxConfigForm, cart, item) -> None:
+    data = form.cleaned_data
+    if "local_part" not in data or "domain" not in data:
+        return  # the address itself is already reported as invalid
+    problem = cart_address_problem(
+        cart=cart,
+        address=make_address(data["local_part"], data["domain"]),
+        exclude_item=item.pk if item else None,
+    )
+    if problem:
+        form.add_error("local_part", problem)
 
 
 def cart(request):

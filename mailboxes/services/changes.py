@@ -13,9 +13,7 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMessage
 from django.db import transaction
-from django.template.loader import render_to_string
 
 from customers.models import Holder
 from mailboxes.models import EventKind, Mailbox, MailboxStatus
@@ -23,9 +21,9 @@ from mailboxes.services.platform import PLATFORM_ACTION, provisioning_enqueue
 from mailboxes.services.transitions import TransitionError, event_record, mailbox_transition
 from mailboxes.terms import grace_ends_on
 from outbox.services import email_enqueue
+from pecshop.mail import email_build
 
 MAX_EXTENSION_DAYS = 365
-REMINDER_TEMPLATE = "emails/mailbox_reminder.txt"  # the automatic reminders' text
 REASON_CANCEL_AT_EXPIRY = "disdetta alla scadenza"
 
 
@@ -108,14 +106,39 @@ def mailbox_set_auto_renew(*, mailbox: Mailbox, enabled: bool, actor=None) -> Ma
         mailbox = Mailbox.objects.select_for_update().get(pk=mailbox.pk)
         if mailbox.status not in (MailboxStatus.ACTIVE, MailboxStatus.EXPIRED):
             raise TransitionError("Il rinnovo automatico vale solo per una casella attiva.")
+        if enabled and mailbox.cancel_at_expiry:
+            # A disdetta is never dropped as a side effect: it is revoked on its own.
+            raise TransitionError(
+                "La casella ha una disdetta alla scadenza: per rinnovarla automaticamente "
+                "revoca prima la disdetta."
+            )
         if mailbox.auto_renew != enabled:
             mailbox.auto_renew = enabled
-            if enabled:
-                mailbox.cancel_at_expiry = False
-            mailbox.save(update_fields=["auto_renew", "cancel_at_expiry", "updated_at"])
+            mailbox.save(update_fields=["auto_renew", "updated_at"])
             event_record(
                 mailbox=mailbox, kind=EventKind.SETTINGS, actor=actor, data={"auto_renew": enabled}
             )
+    return mailbox
+
+
+def mailbox_revoke_cancellation(*, mailbox: Mailbox, actor=None) -> Mailbox:
+    """Revoca disdetta: the mailbox stays in service past its expiry again (and can then be
+    renewed, by hand or automatically). Automatic renewal stays off until switched on."""
+    with transaction.atomic():
+        mailbox = Mailbox.objects.select_for_update().get(pk=mailbox.pk)
+        if mailbox.status != MailboxStatus.ACTIVE:
+            raise TransitionError("Si può revocare la disdetta solo di una casella attiva.")
+        if not mailbox.cancel_at_expiry:
+            raise TransitionError("La casella non ha una disdetta da revocare.")
+        mailbox.cancel_at_expiry = False
+        mailbox.save(update_fields=["cancel_at_expiry", "updated_at"])
+        event_record(
+            mailbox=mailbox,
+            kind=EventKind.SETTINGS,
+            actor=actor,
+            reason="disdetta revocata dal cliente",
+            data={"cancel_at_expiry": False},
+        )
     return mailbox
 
 
@@ -267,9 +290,7 @@ def mailbox_reminder_resend(*, mailbox: Mailbox, today: date, actor, reason: str
             f"La casella PEC {mailbox.address} è scaduta: rinnovala entro il "
             f"{context['last_renewal_day']:%d/%m/%Y}"
         )
-    message = EmailMessage(
-        subject=subject, body=render_to_string(REMINDER_TEMPLATE, context), to=[to]
-    )
+    message = email_build("mailbox_reminder", context, subject=subject, to=[to])
     with transaction.atomic():
         email_enqueue(message=message)
         event_record(

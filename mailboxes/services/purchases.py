@@ -352,8 +352,9 @@ def addon_schedule_reduction(
     limit_mb = (included_gb + quantity) * MB_PER_GB
     if used_mb > limit_mb:
         missing = -(-(used_mb - limit_mb) // MB_PER_GB)
+        used_gb = f"{used_mb / MB_PER_GB:.1f}".replace(".", ",")  # Italian decimal comma
         raise TransitionError(
-            f"Lo spazio usato ({used_mb / MB_PER_GB:.1f} GB) non entra in "
+            f"Lo spazio usato ({used_gb} GB) non entra in "
             f"{included_gb + quantity} GB: elimina almeno {missing} GB di messaggi, poi riprova. "
             "Non cancelliamo mai nulla al posto tuo."
         )

@@ -14,7 +14,7 @@
     const data = new FormData(form);
     const query = new URLSearchParams({ tier: form.dataset.tier, years: data.get("years") || "1" });
     form.querySelectorAll("input[data-addon]").forEach((input) => {
-      const quantity = parseInt(input.value, 10);
+      const quantity = input.type === "checkbox" ? (input.checked ? 1 : 0) : parseInt(input.value, 10);
       if (quantity > 0) query.append("add", input.dataset.addon + "=" + quantity);
     });
     return query;
@@ -52,6 +52,7 @@
     }
     addressTimer = setTimeout(async () => {
       const query = new URLSearchParams({ local_part: local, domain: form.elements.domain.value });
+      if (form.dataset.item) query.append("item", form.dataset.item);
       const response = await fetch(form.dataset.addressUrl + "?" + query.toString());
       const body = await response.json();
       availability.textContent = body.message;

@@ -493,7 +493,9 @@ def test_nothing_but_a_renewal_can_be_bought_once_the_mailbox_has_expired(catalo
 def test_aumenta_charges_only_the_new_units_by_the_rateo(catalogue):
     quote = purchase(catalogue, "pro", held={"CONSERVAZIONE": 5}, add={"CONSERVAZIONE": 5})
     assert rows(quote) == [("addon", "CONSERVAZIONE", 5, 6, D("10.00"))]
-    assert quote.lines[0].description == "Aumento Conservazione PEC (5 GB), rateo di 6 mesi"
+    assert quote.lines[0].description == (
+        "Aumento Conservazione PEC da 5 GB a 10 GB (+5 GB), rateo di 6 mesi"
+    )
 
 
 def test_acquista_describes_a_first_purchase_of_an_add_on(catalogue):
@@ -521,7 +523,7 @@ def test_multiutente_users_can_be_added_on_premium(catalogue):
     quote = purchase(catalogue, "premium", held={"MULTIUTENTE": 1}, add={"MULTIUTENTE": 2})
     assert rows(quote) == [("addon", "MULTIUTENTE", 2, 6, D("6.00"))]
     assert quote.lines[0].description == (
-        "Aumento Utenti aggiuntivi Multiutente (2 utenti), rateo di 6 mesi"
+        "Aumento Utenti aggiuntivi Multiutente da 1 utente a 3 utenti (+2 utenti), rateo di 6 mesi"
     )
 
 

@@ -105,6 +105,44 @@ def test_the_live_address_check_answers_in_italian(client, make_mailbox):
     assert "almeno 3" in client.get("/api/indirizzo", {"local_part": "x"}).json()["message"]
 
 
+def test_a_taken_address_is_reported_together_with_the_quantity_errors(client, make_mailbox):
+    make_mailbox(address="studio.verdi@pec.it")
+    response = configure(client, addon_CONSERVAZIONE="101", addon_SPAZIO="-1")
+    assert "già in uso" in field_error(response, "local_part")
+    assert "al massimo 100" in field_error(response, "addon_CONSERVAZIONE")
+    assert "negativa" in field_error(response, "addon_SPAZIO")
+    assert not CartItem.objects.exists()
+
+
+def test_an_address_already_in_the_cart_is_not_free_in_the_live_check(client):
+    configure(client)
+    answer = client.get("/api/indirizzo", {"local_part": "studio.verdi"}).json()
+    assert answer["available"] is False
+    assert answer["message"] == "Questo indirizzo è già nel carrello."
+    item = CartItem.objects.get()
+    # Editing that same item, its own address is still its own.
+    mine = client.get("/api/indirizzo", {"local_part": "studio.verdi", "item": item.pk}).json()
+    assert mine["available"] is True
+    again = configure(client, action="price")
+    assert "già nel carrello" in field_error(again, "local_part")
+
+
+@pytest.mark.parametrize("local_part", ["studio-", "-studio", "studio_", "studio.verdi-"])
+def test_a_local_part_starting_or_ending_with_a_dash_is_refused(client, local_part):
+    response = configure(client, local_part=local_part)
+    assert "trattino" in field_error(response, "local_part")
+    assert client.get("/api/indirizzo", {"local_part": local_part}).json()["valid"] is False
+
+
+def test_the_sms_notice_is_a_checkbox_and_a_ticked_box_buys_one(client):
+    page = client.get("/configura/standard/").content.decode()
+    assert 'type="checkbox" name="addon_SMS"' in page
+    assert 'type="number" name="addon_SMS"' not in page
+    response = configure(client, tier="standard", addon_ARCHIVIO="", addon_SMS="on")
+    assert response.status_code == 302
+    assert CartItem.objects.get().params["addons"] == {"CONSERVAZIONE": 5, "SMS": 1}
+
+
 def test_an_unknown_tier_is_a_404(client):
     assert client.get("/configura/gold/").status_code == 404
     assert configure(client, tier="gold").status_code == 404

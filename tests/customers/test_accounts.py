@@ -38,7 +38,16 @@ def test_login_redirects_only_to_this_site(client, alice):
         "/accedi/?next=https://evil.example/",
         {"username": "alice@example.it", "password": "Password-Sicura-1"},
     )
-    assert response["Location"] == "/"
+    assert response["Location"] == "/area-clienti/"
+
+
+def test_after_login_the_customer_lands_on_the_area_clienti_unless_next_says_otherwise(
+    client, alice
+):
+    credentials = {"username": "alice@example.it", "password": "Password-Sicura-1"}
+    assert client.post("/accedi/", credentials)["Location"] == "/area-clienti/"
+    client.post("/esci/")
+    assert client.post("/accedi/?next=/carrello/", credentials)["Location"] == "/carrello/"
 
 
 def test_the_password_can_be_reset_by_email(client, alice, django_capture_on_commit_callbacks):

@@ -72,3 +72,12 @@ def shoot(page):
         page.set_viewport_size(VIEWPORTS["desktop"])
 
     return take
+
+
+@pytest.fixture
+def checker(page):
+    """A PageChecker factory for the test's page, with axe-core loaded in every document."""
+    from tests.e2e.checks import PageChecker, axe_source
+
+    page.add_init_script(script=axe_source())
+    return lambda flow: PageChecker(page, flow)
