@@ -1,6 +1,6 @@
 from django.urls import path
 
-from area import holder_views, views
+from area import disdetta_views, holder_views, views, withdrawal_views
 
 app_name = "area"
 
@@ -12,10 +12,22 @@ urlpatterns = [
     path("caselle/<int:pk>/rinnovo-automatico/", views.mailbox_auto_renew, name="auto_renew"),
     path("caselle/<int:pk>/disdetta/", views.mailbox_cancel_view, name="cancel"),
     path("caselle/<int:pk>/titolare/", views.mailbox_holder, name="holder"),
+    path(
+        "caselle/<int:pk>/revoca-disdetta/",
+        disdetta_views.revoke_cancellation,
+        name="revoke_cancellation",
+    ),
     path("caselle/<int:pk>/<slug:action>/", views.mailbox_action, name="action"),
     path("titolari/", holder_views.holder_list, name="holders"),
     path("titolari/nuovo/", holder_views.holder_new, name="holder_new"),
     path("titolari/<int:pk>/", holder_views.holder_edit, name="holder_edit"),
     path("titolari/<int:pk>/elimina/", holder_views.holder_remove, name="holder_delete"),
     path("fatture/<int:pk>.<str:fmt>", views.invoice_download, name="invoice"),
+    path("recesso/", withdrawal_views.withdrawal_start, name="withdrawal_start"),
+    path("ordini/<str:number>/recesso/", withdrawal_views.withdrawal, name="withdrawal"),
+    path(
+        "ordini/<str:number>/recesso/ricevuta/",
+        withdrawal_views.withdrawal_receipt,
+        name="withdrawal_receipt",
+    ),
 ]

@@ -43,6 +43,7 @@ from billing.pricing import PricingError, quota_gb, quote_upgrade
 from billing.services.cart import cart_state, customer_cart_state_key
 from billing.services.items import ItemSpec, item_quote
 from billing.services.orders import OrderError, order_place
+from billing.services.withdrawals import space_to_free, withdrawable_orders
 from billing.views.common import current_customer, set_request_cart_state
 from customers.forms import HolderForm
 from customers.models import Customer
@@ -179,6 +180,7 @@ def _dashboard_page(request, customer) -> HttpResponse:
             "statuses": MailboxStatus.choices,
             "tiers": tiers,
             "query": request.GET.copy(),
+            "withdrawable": withdrawable_orders(customer=customer, today=today).exists(),
         },
     )
 
@@ -225,6 +227,10 @@ def _mailbox_page(request, pk: int) -> HttpResponse:
             "can_change": mailbox.status == MailboxStatus.ACTIVE and _mailbox_only(request) is None,
             "can_renew": mailbox.status in (MailboxStatus.ACTIVE, MailboxStatus.EXPIRED),
             "higher_tiers": [t for t in catalogue.tiers.values() if t.rank > mailbox.tier.rank],
+            "withdrawable": []
+            if _mailbox_only(request)
+            else withdrawable_orders(customer=mailbox.customer, today=today, mailbox=mailbox),
+            "space_to_free": space_to_free(mailbox, today),
         },
     )
 

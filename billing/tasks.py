@@ -46,3 +46,17 @@ def run_lifecycle_day(today: str | None = None) -> list:
     from billing.lifecycle import run_lifecycle
 
     return [(name, counts) for name, counts, _ in run_lifecycle(today=_day(today))]
+
+
+@shared_task(bind=True, autoretry_for=(OSError,), retry_backoff=60, max_retries=5)
+def send_withdrawal_email(self, withdrawal_id: int) -> str:
+    from billing.services.withdrawals import withdrawal_email_send
+
+    return withdrawal_email_send(withdrawal_id=withdrawal_id)
+
+
+@shared_task
+def refund_withdrawal(withdrawal_id: int) -> str:
+    from billing.services.withdrawals import withdrawal_refund_run
+
+    return withdrawal_refund_run(withdrawal_id=withdrawal_id)

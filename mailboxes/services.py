@@ -638,12 +638,40 @@ def mailbox_set_auto_renew(*, mailbox: Mailbox, enabled: bool, actor=None) -> Ma
         mailbox = Mailbox.objects.select_for_update().get(pk=mailbox.pk)
         if mailbox.status not in (MailboxStatus.ACTIVE, MailboxStatus.EXPIRED):
             raise TransitionError("Il rinnovo automatico vale solo per una casella attiva.")
+        if enabled and mailbox.cancel_at_expiry:
+            # A disdetta is never dropped as a side effect: revoking it is its own action.
+            raise TransitionError(
+                f"La casella ha una disdetta alla scadenza del {mailbox.expires_on:%d/%m/%Y}: "
+                "per attivare il rinnovo automatico revoca prima la disdetta."
+            )
         if mailbox.auto_renew != enabled:
             mailbox.auto_renew = enabled
-            if enabled:
-                mailbox.cancel_at_expiry = False
-            mailbox.save(update_fields=["auto_renew", "cancel_at_expiry", "updated_at"])
+            mailbox.save(update_fields=["auto_renew", "updated_at"])
             event_record(
                 mailbox=mailbox, kind=EventKind.SETTINGS, actor=actor, data={"auto_renew": enabled}
             )
+    return mailbox
+
+
+def mailbox_revoke_cancellation(*, mailbox: Mailbox, actor=None) -> Mailbox:
+    """Revoca disdetta: the mailbox is no longer cancelled at its expiry. Automatic
+    renewal stays as it is (off since the disdetta); the customer turns it on if wanted."""
+    with transaction.atomic():
+        mailbox = Mailbox.objects.select_for_update().get(pk=mailbox.pk)
+        if not mailbox.cancel_at_expiry:
+            raise TransitionError("La casella non ha una disdetta da revocare.")
+        if mailbox.status != MailboxStatus.ACTIVE:
+            raise TransitionError(
+                f"La casella è «{mailbox.get_status_display()}»: la disdetta non si può più "
+                "revocare."
+            )
+        mailbox.cancel_at_expiry = False
+        mailbox.save(update_fields=["cancel_at_expiry", "updated_at"])
+        event_record(
+            mailbox=mailbox,
+            kind=EventKind.SETTINGS,
+            actor=actor,
+            reason="disdetta revocata dal cliente",
+            data={"cancel_at_expiry": False},
+        )
     return mailbox

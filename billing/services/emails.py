@@ -43,6 +43,12 @@ def order_email_send(*, order_id: int, kind: str) -> str:
             else ""
         ),
     }
+    if kind == "paid" and invoice is not None:
+        from billing.services.withdrawals import is_consumer
+        from billing.withdrawal_rule import withdrawal_last_day
+
+        if is_consumer(order):
+            context["withdrawal_until"] = withdrawal_last_day(invoice.issued_on)
     message = EmailMessage(
         subject=SUBJECTS[kind].format(number=order.number),
         body=render_to_string(f"emails/order_{kind}.txt", context),
