@@ -52,13 +52,13 @@ def _live_item(mailbox: Mailbox, addon: AddOn) -> MailboxAddOn | None:
 def _remove_units(
     mailbox: Mailbox, item: MailboxAddOn, quantity: int, *, actor=None, reason: str = ""
 ) -> None:
-    """Take `quantity` units off a held add-on; with none left it is cancelled."""
+    """Take `quantity` units off a held add-on; with none left it ends ("terminato")."""
     remaining = item.quantity - quantity
     if remaining <= 0:
         if item.next_quantity is not None:
             item.next_quantity = None
             item.save(update_fields=["next_quantity", "updated_at"])
-        _addon_transition(item, AddOnStatus.CANCELLED, actor=actor, reason=reason)
+        _addon_transition(item, AddOnStatus.ENDED, actor=actor, reason=reason)
         return
     old = item.quantity
     item.quantity = remaining
@@ -216,7 +216,7 @@ def mailbox_withdraw_renewal(
         if item.quantity == 0:  # created only for the new term (a tier change)
             item.next_quantity = None
             item.save(update_fields=["next_quantity", "updated_at"])
-            _addon_transition(item, AddOnStatus.CANCELLED, actor=actor, reason=reason)
+            _addon_transition(item, AddOnStatus.ENDED, actor=actor, reason=reason)
         elif item.next_quantity is not None:
             old = item.next_quantity
             item.next_quantity = None

@@ -224,7 +224,7 @@ def _refusal(order: Order, now: datetime) -> WithdrawalRefused | None:
     if Invoice.objects.filter(credited_invoice__order=order).exists():
         return WithdrawalRefused(
             f"L'ordine {number} è già stato rimborsato in parte: per il recesso scrivi "
-            f"all'assistenza ({settings.SELLER_EMAIL}), che completerà il rimborso.",
+            f"all'assistenza ({settings.SELLER['email']}), che completerà il rimborso.",
             code="refunded",
         )
     if now > withdrawal_deadline(paid_on):
@@ -377,7 +377,7 @@ def _order_withdraw(*, order: Order, now: datetime, iban: str, actor) -> Withdra
     except TransitionError as error:
         raise WithdrawalRefused(
             f"Non possiamo annullare l'ordine {order.number} online: {error} Scrivi "
-            f"all'assistenza ({settings.SELLER_EMAIL}) entro il "
+            f"all'assistenza ({settings.SELLER['email']}) entro il "
             f"{withdrawal_last_day(paid_on):%d/%m/%Y}: il recesso resta valido.",
             code="conflict",
         ) from error
