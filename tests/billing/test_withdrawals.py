@@ -114,7 +114,7 @@ def test_a_new_mailbox_withdrawn_the_same_day_is_cancelled_and_fully_refunded(
     assert "studio.rossi@pec.it viene cancellata" in message.body
     assert withdrawal.credit_note.display_number in message.body
     assert "€ 109,56" in message.body
-    (name, content, kind), = message.attachments
+    ((name, content, kind),) = message.attachments
     assert name == f"nota-di-credito-2026-{withdrawal.credit_note.number}.pdf"
     assert kind == "application/pdf" and content.startswith(b"%PDF")
     kinds = set(order.events.values_list("kind", flat=True))
@@ -232,7 +232,11 @@ def test_an_early_renewal_with_a_tier_change_withdrawn_drops_the_scheduled_chang
     withdrawal = withdraw(order)
 
     mailbox.refresh_from_db()
-    assert (mailbox.tier.code, mailbox.next_tier, mailbox.term_changes_on) == ("premium", None, None)
+    assert (mailbox.tier.code, mailbox.next_tier, mailbox.term_changes_on) == (
+        "premium",
+        None,
+        None,
+    )
     assert mailbox.expires_on == date(2027, 5, 25)
     assert holdings(mailbox) == {
         "MULTIUTENTE": (4, "active", None),
@@ -374,9 +378,7 @@ def test_an_unpaid_order_cannot_be_withdrawn(alice, order_for):
         order_withdraw(order=order, now=at(PAID_ON))
 
 
-def test_a_mailbox_changed_after_the_order_is_refused_with_what_to_do(
-    make_mailbox, order_for, pay
-):
+def test_a_mailbox_changed_after_the_order_is_refused_with_what_to_do(make_mailbox, order_for, pay):
     mailbox = make_mailbox(activated_on=date(2026, 5, 25))
     order = order_for(ItemSpec("renewal", {"years": 1}, mailbox.pk))
     pay(order)
