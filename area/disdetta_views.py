@@ -21,7 +21,7 @@ def revoke_cancellation(request, pk: int):
     if not mailbox.cancel_at_expiry:
         messages.info(request, "La casella non ha una disdetta da revocare.")
         return redirect("area:mailbox", pk=mailbox.pk)
-    form = RevokeCancellationForm(request.POST or None)
+    form = RevokeCancellationForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             mailbox_revoke_cancellation(mailbox=mailbox, actor=request.user)
