@@ -143,22 +143,32 @@ def _service_lines(order: Order, paid_on: date) -> list[ServiceLine]:
     return lines
 
 
-def _describe_undo(item: OrderItem) -> str:
+def _describe_undo(item: OrderItem, *, done: bool = False) -> str:
+    """What withdrawing undoes of one item: announced (page) or done (receipt, e-mail)."""
     p, address = item.params, item.mailbox.address
     if item.kind == ItemKind.NEW_MAILBOX:
+        verb = "è stata cancellata" if done else "viene cancellata"
         return (
-            f"La casella {address} viene cancellata con i suoi servizi aggiuntivi ed eliminata "
-            "dalla piattaforma di posta."
+            f"La casella {address} {verb} con i suoi servizi aggiuntivi ed eliminata dalla "
+            "piattaforma di posta."
         )
     if item.kind == ItemKind.ADDON:
         bought = ", ".join(f"{code} {qty}" for code, qty in p.get("add", {}).items())
-        return f"Su {address} vengono tolti i servizi acquistati ({bought})."
+        verb = "sono stati tolti" if done else "vengono tolti"
+        return f"Su {address} {verb} i servizi acquistati ({bought})."
     if item.kind == ItemKind.UPGRADE:
+        verb = "è tornata" if done else "torna"
         return (
-            f"{address} torna alla tipologia precedente ({p['tier_at_order'].capitalize()}), "
+            f"{address} {verb} alla tipologia precedente ({p['tier_at_order'].capitalize()}), "
             "con i servizi che l'upgrade aveva accreditato."
         )
     old_expiry = date.fromisoformat(p["expires_on_at_order"])
+    if done:
+        return (
+            f"Il rinnovo di {address} è stato annullato: la scadenza è tornata al "
+            f"{old_expiry:%d/%m/%Y} e le modifiche previste per il nuovo periodo sono state "
+            "eliminate."
+        )
     return (
         f"Il rinnovo di {address} viene annullato: la scadenza torna al "
         f"{old_expiry:%d/%m/%Y} e le modifiche previste per il nuovo periodo sono eliminate."
@@ -369,7 +379,7 @@ def _order_withdraw(*, order: Order, now: datetime, iban: str, actor) -> Withdra
 
     reason = REASON.format(number=order.number)
     items = list(order.items.select_related("mailbox__tier").order_by("position"))
-    undone = [_describe_undo(item) for item in items]
+    undone = [_describe_undo(item, done=True) for item in items]
     try:
         with transaction.atomic():
             for item in items:

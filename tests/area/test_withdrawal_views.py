@@ -100,7 +100,7 @@ def test_confirming_withdraws_and_the_receipt_acknowledges_it(
     assert "25/11/2026 17:42" in receipt
     assert f"n. {withdrawal.credit_note.display_number}" in receipt
     assert f"/area-clienti/fatture/{withdrawal.credit_note.pk}.pdf" in receipt
-    assert "studio.rossi@pec.it viene cancellata" in receipt
+    assert "studio.rossi@pec.it è stata cancellata" in receipt
     assert "€ 109,56" in receipt
     pdf = client.get(f"/area-clienti/fatture/{withdrawal.credit_note.pk}.pdf")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")

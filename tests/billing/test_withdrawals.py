@@ -111,7 +111,7 @@ def test_a_new_mailbox_withdrawn_the_same_day_is_cancelled_and_fully_refunded(
     assert_refunded_at_the_gateway(order, "109.56", "0.00")
     message = the_email(order)
     assert "25/11/2026 alle 18:05" in message.body
-    assert "studio.rossi@pec.it viene cancellata" in message.body
+    assert "studio.rossi@pec.it è stata cancellata" in message.body
     assert withdrawal.credit_note.display_number in message.body
     assert "€ 109,56" in message.body
     ((name, content, kind),) = message.attachments
@@ -141,7 +141,7 @@ def test_an_addon_withdrawn_on_day_7_is_removed_and_refunded_for_the_days_left(
     assert_credit_note(withdrawal, "9.61", "2.11", "11.72")
     assert withdrawal.credit_note.lines.get().net == D("9.61")
     assert_refunded_at_the_gateway(order, "11.72", "0.48")
-    assert "vengono tolti i servizi acquistati (CONSERVAZIONE 5)" in the_email(order).body
+    assert "sono stati tolti i servizi acquistati (CONSERVAZIONE 5)" in the_email(order).body
 
 
 def test_units_removed_leave_nothing_deleted_and_say_how_many_gb_to_free(
@@ -215,7 +215,7 @@ def test_a_renewal_withdrawn_moves_the_expiry_back_and_refunds_the_term_not_star
     assert withdrawal.used == D("0.28")
     assert_credit_note(withdrawal, "54.62", "12.02", "66.64")
     assert_refunded_at_the_gateway(order, "66.64", "0.34")
-    assert "la scadenza torna al 25/05/2027" in the_email(order).body
+    assert "la scadenza è tornata al 25/05/2027" in the_email(order).body
 
 
 def test_an_early_renewal_with_a_tier_change_withdrawn_drops_the_scheduled_changes(
@@ -287,7 +287,7 @@ def test_an_upgrade_withdrawn_returns_to_the_previous_tier_with_the_credited_sms
     assert withdrawal.used == D("0.21")
     assert_credit_note(withdrawal, "5.29", "1.16", "6.45")
     assert_refunded_at_the_gateway(order, "6.45", "0.26")
-    assert "torna alla tipologia precedente (Standard)" in the_email(order).body
+    assert "è tornata alla tipologia precedente (Standard)" in the_email(order).body
 
 
 def test_a_bank_transfer_order_is_refunded_by_staff_to_the_iban_given(
