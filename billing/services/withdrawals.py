@@ -12,6 +12,7 @@ A bank transfer is refunded by staff to the IBAN the customer gave.
 The rule of the refund is pure: `billing.withdrawal_rule`.
 """
 
+import json
 import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -491,7 +492,11 @@ def _refund_through_gateway(order: Order, amount: Decimal) -> str:
         payment.refund(amount)
     except Exception as error:  # noqa: BLE001 - any gateway failure is recorded for staff
         raise RefundError(f"{type(error).__name__}: {error}") from error
-    return f"{payment.variant}:{payment.transaction_id}"
+    try:  # a gateway that reports its refund (Stripe's provider keeps it in `attrs.refund`)
+        refund_id = json.loads(payment.attrs.refund).get("id", "")
+    except (AttributeError, TypeError, ValueError):
+        refund_id = ""
+    return refund_id or f"{payment.variant}:{payment.transaction_id}"
 
 
 def withdrawal_refund_run(*, withdrawal_id: int) -> str:
