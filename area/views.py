@@ -230,7 +230,7 @@ def _mailbox_page(request, pk: int) -> HttpResponse:
             "withdrawable": []
             if _mailbox_only(request)
             else withdrawable_orders(customer=mailbox.customer, today=today, mailbox=mailbox),
-            "space_to_free": space_to_free(mailbox, today),
+            "space_to_free": space_to_free(mailbox, today, catalogue, info.holdings),
         },
     )
 

@@ -327,10 +327,10 @@ def _undo_item(item: OrderItem, *, today: date, actor, reason: str) -> None:
         )
 
 
-def space_to_free(mailbox: Mailbox, today: date) -> list[str]:
+def space_to_free(mailbox: Mailbox, today: date, catalogue=None, holdings=None) -> list[str]:
     """For each quota whose used space no longer fits: how many GB must be deleted."""
-    catalogue = load_catalogue(today)
-    holdings = mailbox_holdings(mailbox)
+    catalogue = catalogue or load_catalogue(today)
+    holdings = mailbox_holdings(mailbox) if holdings is None else holdings
     notes = []
     for quota, label in QUOTA_LABELS.items():
         used_mb = getattr(mailbox, f"usage_{quota}_mb", 0)

@@ -121,6 +121,19 @@ def test_a_new_mailbox_withdrawn_the_same_day_is_cancelled_and_fully_refunded(
     assert {"withdrawn", "withdrawal_refunded", "email_withdrawal"} <= kinds
 
 
+def test_a_withdrawn_address_follows_the_usual_re_purchase_rule(
+    alice, bob, order_for, pay, withdraw
+):
+    from mailboxes.selectors import address_unavailable_reason
+
+    order = order_for(new_mailbox(alice))
+    pay(order)
+    withdraw(order)
+    address = "studio.rossi@pec.it"
+    assert address_unavailable_reason(address, alice.own_holder.fiscal_code) is None
+    assert "precedente titolare" in address_unavailable_reason(address, bob.own_holder.fiscal_code)
+
+
 def test_an_addon_withdrawn_on_day_7_is_removed_and_refunded_for_the_days_left(
     make_mailbox, order_for, pay, withdraw
 ):
