@@ -74,6 +74,17 @@ def test_the_link_is_in_the_order_paid_email(alice, order_for, pay, clock):
     assert "entro il 09/12/2026 alle 23:59" in body
 
 
+def test_the_order_paid_email_of_a_business_offers_no_withdrawal(order_for, pay, clock):
+    from billing.services.emails import order_email_send
+
+    company = make_customer("ufficio@bianchi.example", COMPANY)
+    order = order_for(new_mailbox(company), customer=company)
+    pay(order)
+    mail.outbox.clear()
+    order_email_send(order_id=order.pk, kind="paid")
+    assert "recedere" not in mail.outbox[-1].body.lower()
+
+
 def test_the_page_shows_what_is_undone_the_refund_and_the_deadline(alice, paid_order):
     page = logged(alice).get(url(paid_order)).content.decode()
     assert f"Recesso dall&#x27;ordine {paid_order.number}" in page or paid_order.number in page

@@ -1,9 +1,11 @@
 """The withdrawal's refund rule and period, with no database: explicit dates in a table."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal as D
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from billing.withdrawal_rule import (
     ServiceLine,
@@ -174,3 +176,41 @@ def test_the_period_runs_to_the_14th_day_after_payment(paid_on, today, is_open):
 
 def test_the_last_day_is_14_days_after_payment():
     assert withdrawal_last_day(PAID) == date(2026, 12, 9)
+
+
+# --- properties -------------------------------------------------------------------------------
+
+positive_lines = st.lists(
+    st.tuples(
+        st.decimals(min_value=D("0.01"), max_value=D("5000.00"), places=2),
+        st.dates(min_value=date(2024, 1, 1), max_value=date(2030, 12, 31)),
+        st.integers(min_value=1, max_value=5 * 366),
+    ),
+    min_size=1,
+    max_size=6,
+)
+
+
+def _lines(raw):
+    return [line(str(net), start, start + timedelta(days=days)) for net, start, days in raw]
+
+
+@settings(max_examples=200, deadline=None)
+@given(raw=positive_lines, offset=st.integers(min_value=-30, max_value=2000))
+def test_the_refund_is_never_negative_nor_above_what_was_paid(raw, offset):
+    lines = _lines(raw)
+    withdrawn_on = lines[0].starts_on + timedelta(days=offset)
+    refund = withdrawal_refund(lines, withdrawn_on=withdrawn_on)
+    assert D("0.00") <= refund.net <= refund.paid_net
+    assert refund.total == refund.net + refund.vat
+    assert all(D("0.00") <= r.used <= r.line.net for r in refund.lines)
+
+
+@settings(max_examples=200, deadline=None)
+@given(raw=positive_lines, day=st.integers(min_value=0, max_value=400))
+def test_a_later_withdrawal_never_refunds_more(raw, day):
+    lines = _lines(raw)
+    start = min(item.starts_on for item in lines)
+    earlier = withdrawal_refund(lines, withdrawn_on=start + timedelta(days=day))
+    later = withdrawal_refund(lines, withdrawn_on=start + timedelta(days=day + 1))
+    assert later.net <= earlier.net
