@@ -1,6 +1,13 @@
 from django.urls import path
 
-from area import cancellation_views, holder_views, payment_methods_views, security_views, views
+from area import (
+    cancellation_views,
+    holder_views,
+    payment_methods_views,
+    security_views,
+    views,
+    withdrawal_views,
+)
 
 app_name = "area"
 
@@ -48,4 +55,11 @@ urlpatterns = [
     path("sicurezza/codici/", security_views.two_factor_codes, name="two_factor_codes"),
     path("sicurezza/disattiva/", security_views.two_factor_off, name="two_factor_off"),
     path("fatture/<int:pk>.<str:fmt>", views.invoice_download, name="invoice"),
+    path("recesso/", withdrawal_views.withdrawal_start, name="withdrawal_start"),
+    path("ordini/<str:number>/recesso/", withdrawal_views.withdrawal, name="withdrawal"),
+    path(
+        "ordini/<str:number>/recesso/ricevuta/",
+        withdrawal_views.withdrawal_receipt,
+        name="withdrawal_receipt",
+    ),
 ]

@@ -56,6 +56,7 @@ from billing.models import Invoice, InvoiceKind, ItemKind, Order, PaymentMethod
 from billing.pricing import PricingError, quota_gb
 from billing.services.items import ItemSpec, item_quote
 from billing.services.orders import OrderError, order_place
+from billing.services.withdrawals import space_to_free, withdrawable_orders
 from billing.views.common import current_customer
 from customers.forms import HolderForm
 from customers.models import Customer
@@ -164,6 +165,7 @@ def dashboard(request):
             "statuses": MailboxStatus.choices,
             "tiers": sorted(catalogue.tiers.values(), key=lambda t: t.rank),
             "querystring": request.GET.urlencode(),
+            "withdrawable": withdrawable_orders(customer=customer, today=today).exists(),
         },
     )
 
@@ -217,6 +219,10 @@ def mailbox_detail(request, pk: int):
             "mailbox_only": mailbox_only,
             "is_own": mailbox.holder_id == mailbox.customer.own_holder_id,
             "can_change": mailbox.status == MailboxStatus.ACTIVE and not mailbox_only,
+            "withdrawable": []
+            if mailbox_only
+            else withdrawable_orders(customer=mailbox.customer, today=today, mailbox=mailbox),
+            "space_to_free": space_to_free(mailbox, today, catalogue, info.holdings),
         },
     )
 

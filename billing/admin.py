@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from payments import PaymentStatus
 
+from billing import withdrawal_admin  # noqa: F401 (registers the withdrawals)
 from billing.dashboard import dashboard_figures, invariant_violations
 from billing.documents import (
     document_from_invoice,
@@ -581,6 +582,8 @@ def _dashboard_links(today) -> dict[str, str]:
             f"{mailboxes}?status__exact=active&expires_on__lt={(today + timedelta(days=1)).isoformat()}"
         ),
         "expired_past_grace": f"{mailboxes}?status__exact=expired",
+        "withdrawal_refunds": reverse("admin:billing_withdrawal_changelist")
+        + "?refund_status__exact=pending",
         **_sdi_links(today),
     }
 

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db.models import Exists, OuterRef, QuerySet
 
 from billing.models import Invoice, InvoiceKind, Order, OrderStatus, Payment, PaymentMethod
+from billing.withdrawal_models import RefundStatus, Withdrawal
 from mailboxes.models import (
     AddOnStatus,
     Mailbox,
@@ -75,6 +76,14 @@ def dashboard_figures(*, today: date) -> list[Figure]:
             "Pagamenti da verificare",
             Payment.objects.filter(needs_review=True).select_related("order").order_by("-id"),
             note="Importo diverso, ordine annullato o già pagato: di solito da rimborsare.",
+        ),
+        _figure(
+            "withdrawal_refunds",
+            "Rimborsi di recesso da eseguire",
+            Withdrawal.objects.filter(refund_status=RefundStatus.PENDING)
+            .select_related("order")
+            .order_by("withdrawn_at", "id"),
+            note="Bonifici da pagare all'IBAN del cliente, o rimborsi sul gateway non riusciti.",
         ),
         _figure(
             "provisioning_failed",

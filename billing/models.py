@@ -13,6 +13,7 @@ from django.db.models import Q
 from payments import PaymentStatus
 from payments.models import BasePayment
 
+from billing.withdrawal_models import Withdrawal  # noqa: F401 (a model of this app)
 from pecshop.append_only import AppendOnlyModel
 
 MONEY = {"max_digits": 12, "decimal_places": 2}

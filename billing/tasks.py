@@ -108,3 +108,17 @@ def send_card_expiry_notice(self, notice_id: int) -> str:
     from billing.services.card_expiry import card_expiry_notice_send
 
     return card_expiry_notice_send(notice_id=notice_id)
+
+
+@shared_task(bind=True, autoretry_for=(OSError,), retry_backoff=60, max_retries=5)
+def send_withdrawal_email(self, withdrawal_id: int) -> str:
+    from billing.services.withdrawals import withdrawal_email_send
+
+    return withdrawal_email_send(withdrawal_id=withdrawal_id)
+
+
+@shared_task
+def refund_withdrawal(withdrawal_id: int) -> str:
+    from billing.services.withdrawals import withdrawal_refund_run
+
+    return withdrawal_refund_run(withdrawal_id=withdrawal_id)

@@ -47,6 +47,12 @@ def order_email_render(*, order: Order, kind: str) -> tuple[EmailMessage, list[R
             else ""
         ),
     }
+    if kind == "paid" and invoice is not None:
+        from billing.services.withdrawals import is_consumer
+        from billing.withdrawal_rule import withdrawal_last_day
+
+        if is_consumer(order):
+            context["withdrawal_until"] = withdrawal_last_day(invoice.issued_on)
     message = email_build(
         f"order_{kind}",
         context,

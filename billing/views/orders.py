@@ -43,8 +43,32 @@ def order_detail(request, number: str):
         "bank_iban": settings.BANK_IBAN,
         "bank_days": settings.BANK_TRANSFER_DAYS,
         "payment_failed": request.resolver_match.url_name == "payment_failed",
+        **_withdrawal_context(request, order),
     }
     return render(request, "billing/order_detail.html", context)
+
+
+def _withdrawal_context(request, order: Order) -> dict:
+    """The link "Recedi dal contratto qui" while the period is open, or the receipt."""
+    from django.utils import timezone
+
+    from billing.services.withdrawals import withdrawable_orders, withdrawal_deadline
+    from billing.withdrawal_models import Withdrawal
+
+    customer = current_customer(request)
+    if customer is None:  # a mailbox-credential session does not withdraw
+        return {}
+    open_now = (
+        withdrawable_orders(customer=customer, today=timezone.localdate())
+        .filter(pk=order.pk)
+        .exists()
+    )
+    invoice = order.invoices.filter(kind=InvoiceKind.INVOICE).first()
+    return {
+        "withdrawal_open": open_now,
+        "withdrawal_deadline": withdrawal_deadline(invoice.issued_on) if open_now else None,
+        "withdrawal": Withdrawal.objects.filter(order=order).first(),
+    }
 
 
 def order_pay(request, number: str):
