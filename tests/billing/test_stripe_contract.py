@@ -448,3 +448,23 @@ def test_removing_a_stripe_card_detaches_it_at_stripe(client, alice, recorded):
     assert len(recorded.sent("POST", "/v1/payment_methods/pm_1Card/detach")) == 1
     card.refresh_from_db()
     assert card.removed_at is not None
+
+
+def test_a_new_attempt_replaces_the_open_one_and_expires_its_session_at_stripe(
+    card_order, recorded, django_capture_on_commit_callbacks
+):
+    recorded.answer(
+        "POST", "/v1/checkout/sessions/cs_test_a1B2c3/expire", "checkout_session_expired.json"
+    )
+    first = payment_start(order=card_order)
+    Payment.objects.filter(pk=first.pk).update(gateway_reference="cs_test_a1B2c3")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        second = payment_start(order=card_order, save_card=True)
+
+    assert len(recorded.sent("POST", "/v1/checkout/sessions/cs_test_a1B2c3/expire")) == 1
+    first.refresh_from_db()
+    assert first.status == PaymentStatus.REJECTED
+    assert (first.attempt, second.attempt) == (1, 2)
+    assert second.idempotency_key == f"order-{card_order.number}-attempt-2"
+    assert card_order.events.filter(kind="payment_replaced", payment=first).count() == 1
