@@ -122,3 +122,11 @@ def refund_withdrawal(withdrawal_id: int) -> str:
     from billing.services.withdrawals import withdrawal_refund_run
 
     return withdrawal_refund_run(withdrawal_id=withdrawal_id)
+
+
+@shared_task
+def refunds_sweep() -> dict:
+    """Refunds owed to customers that no after-commit task has done yet."""
+    from billing.services.payments import refunds_pending_run
+
+    return refunds_pending_run()

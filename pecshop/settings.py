@@ -331,6 +331,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "billing.tasks.sdi_read_receipts",
         "schedule": 15 * 60,
     },
+    # Refunds of duplicate charges and withdrawals that the after-commit task did not do.
+    "refunds-sweep": {
+        "task": "billing.tasks.refunds_sweep",
+        "schedule": 10 * 60,
+    },
 }
 
 # Production hardening; every value can be relaxed explicitly (e.g. TLS terminated elsewhere).

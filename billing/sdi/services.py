@@ -91,9 +91,11 @@ def _next_file_name() -> str:
 
 
 def _send_later(transmission_id: int) -> None:
+    # With the broker down the beat job (`sdi_send_pending`) sends it.
     from billing.tasks import sdi_send_transmission
+    from pecshop.celery import enqueue
 
-    sdi_send_transmission.delay(transmission_id)
+    enqueue(sdi_send_transmission, transmission_id)
 
 
 def sdi_enqueue(

@@ -16,7 +16,7 @@ by name; they lock the order, then the payment, and:
 """
 
 import logging
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
@@ -244,12 +244,11 @@ def _duplicate(payment: Payment, order: Order, *, source: str = "", actor=None) 
     )
     logger.warning("order %s charged twice: payment %s is refunded", order.number, payment.pk)
 
-    def refund():
-        from billing.tasks import refund_duplicate_payment
+    # After commit; with the broker down the refunds sweep (`refunds_pending_run`) takes it.
+    from billing.tasks import refund_duplicate_payment
+    from pecshop.celery import enqueue_on_commit
 
-        refund_duplicate_payment.delay(payment.pk)
-
-    transaction.on_commit(refund)
+    enqueue_on_commit(refund_duplicate_payment, payment.pk)
     return "duplicate"
 
 
@@ -292,6 +291,34 @@ def payment_refund_duplicate(*, payment_id: int) -> str:
                 amount=str(amount),
             )
     return "refunded" if done else "already"
+
+
+def refunds_pending_run(*, older_than: timedelta = timedelta(minutes=5)) -> dict[str, int]:
+    """The sweep of the refunds owed to customers that the after-commit task did not do (a
+    broker that was down, a worker that died): duplicate charges and withdrawals refunded
+    through the gateway. Each refund is keyed, so one already done is not done again; a
+    refund the gateway refused stays with staff (flagged), it is not retried here."""
+    from billing.services.withdrawals import withdrawal_refund_run
+    from billing.withdrawal_models import RefundMethod, RefundStatus, Withdrawal
+
+    before = timezone.now() - older_than
+    counts = {"duplicates": 0, "withdrawals": 0}
+    duplicates = Payment.objects.filter(
+        duplicate=True, refunded_at__isnull=True, needs_review=False, applied_at__lt=before
+    ).values_list("pk", flat=True)
+    for payment_id in list(duplicates[:200]):
+        if payment_refund_duplicate(payment_id=payment_id) == "refunded":
+            counts["duplicates"] += 1
+    withdrawals = Withdrawal.objects.filter(
+        refund_method=RefundMethod.GATEWAY,
+        refund_status=RefundStatus.PENDING,
+        refund_error="",
+        withdrawn_at__lt=before,
+    ).values_list("pk", flat=True)
+    for withdrawal_id in list(withdrawals[:200]):
+        if withdrawal_refund_run(withdrawal_id=withdrawal_id) == "done":
+            counts["withdrawals"] += 1
+    return counts
 
 
 def _flag(payment: Payment, order: Order, note: str, actor=None) -> str:

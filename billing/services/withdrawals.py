@@ -464,10 +464,12 @@ def _order_withdraw(*, order: Order, now: datetime, iban: str, actor) -> Withdra
 
     def after_commit():
         from billing.tasks import refund_withdrawal, send_withdrawal_email
+        from pecshop.celery import enqueue
 
         send_withdrawal_email.delay(withdrawal_id)
         if method == RefundMethod.GATEWAY:
-            refund_withdrawal.delay(withdrawal_id)
+            # With the broker down the refunds sweep (`refunds_pending_run`) takes it.
+            enqueue(refund_withdrawal, withdrawal_id)
 
     transaction.on_commit(after_commit)
     return withdrawal

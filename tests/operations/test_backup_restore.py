@@ -4,6 +4,7 @@ import os
 import shutil
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -35,10 +36,27 @@ def test_a_sound_database_passes_the_restore_check(alice, order_for, pay, capsys
 
 
 @pytest.mark.django_db
+@contextmanager
+def without_append_only_triggers():
+    """PostgreSQL refuses to edit an issued invoice (the append-only triggers); a replica
+    session, as a restore tool may open, skips them."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET session_replication_role = replica")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SET session_replication_role = DEFAULT")
+
+
 def test_a_gap_in_invoice_numbers_fails_the_restore_check(alice, order_for, pay, capsys):
     paid_order(alice, order_for, pay)
     invoice = Invoice.objects.get()
-    Invoice.objects.filter(pk=invoice.pk).update(number=3)  # 1 and 2 lost
+    with without_append_only_triggers():  # a damaged restore, not the shop, made the gap
+        Invoice.objects.filter(pk=invoice.pk).update(number=3)  # 1 and 2 lost
     with pytest.raises(CommandError, match="problemi"):
         call_command("check_restore")
     assert f"numerazione delle fatture {invoice.year}: mancano 1, 2" in capsys.readouterr().err

@@ -89,7 +89,17 @@ class Shopper:
                 "next": "/checkout/dati/",
             },
         )
-        assert signup.status_code == 302, signup.status_code
+        assert signup.status_code == 200, signup.status_code  # "check your e-mail"
+        # The link of the confirmation e-mail logs the new account in, cart and all.
+        from django.conf import settings
+        from django.contrib.auth import get_user_model
+
+        from customers.security import signup_link
+
+        user = get_user_model().objects.get(email=email)
+        link = signup_link(user, "/checkout/dati/").removeprefix(settings.SITE_URL)
+        confirmed = self.get(link)
+        assert confirmed.status_code == 302, confirmed.status_code
         details = self.get("/checkout/dati/")
         assert details.status_code == 200
         from billing.models import CartItem
