@@ -15,6 +15,7 @@ import contextlib
 import email
 import email.policy
 import email.utils
+import hashlib
 import imaplib
 import os
 import re
@@ -89,6 +90,8 @@ class FolderChannel:
             if path.is_file() and not path.name.startswith("."):
                 try:
                     content = path.read_bytes()
+                except FileNotFoundError:
+                    continue  # another run of the job has just read and moved it
                 except OSError as error:
                     raise SdiChannelError(f"{path}: {error}") from error
                 yield IncomingFile(name=path.name, content=content, ref=str(path))
@@ -99,11 +102,11 @@ class FolderChannel:
         read.mkdir(exist_ok=True)
         source = Path(incoming.ref)
         target = read / source.name
-        if target.exists():
-            target = (
-                read / f"{source.stem}.{os.getpid()}.{source.stat().st_mtime_ns}{source.suffix}"
-            )
-        os.replace(source, target)
+        with contextlib.suppress(FileNotFoundError):  # another run moved it first
+            if target.exists():
+                digest = hashlib.sha256(incoming.content).hexdigest()[:12]
+                target = read / f"{source.stem}.{digest}{source.suffix}"
+            os.replace(source, target)
 
 
 @dataclass(frozen=True)

@@ -546,3 +546,34 @@ def test_the_beat_runs_the_sending_and_the_receipts_jobs(settings):
     assert schedule["billing.tasks.sdi_send_pending"] <= 5 * 60
     app.loader.import_default_modules()
     assert {"billing.tasks.sdi_read_receipts", "billing.tasks.sdi_send_pending"} <= set(app.tasks)
+
+
+def test_two_runs_of_the_folder_reader_at_once_do_not_trip_over_the_same_file(tmp_path):
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    (inbox / "a.xml").write_bytes(b"<a/>")
+    (inbox / "b.xml").write_bytes(b"<b/>")
+    first = FolderChannel(outgoing=tmp_path / "out", incoming=inbox)
+    second = FolderChannel(outgoing=tmp_path / "out", incoming=inbox)
+
+    reading = first.receive()
+    a = next(reading)
+    for incoming in second.receive():  # the other run reads and moves both
+        second.done(incoming)
+    first.done(a)  # already moved: nothing to do
+    assert list(reading) == []  # b.xml is gone too: skipped, not an error
+    assert sorted(p.name for p in (inbox / "letti").iterdir()) == ["a.xml", "b.xml"]
+
+
+def test_the_same_receipt_name_read_twice_is_kept_under_another_name(tmp_path):
+    inbox = tmp_path / "in"
+    (inbox / "letti").mkdir(parents=True)
+    (inbox / "letti" / "a.xml").write_bytes(b"<first/>")
+    (inbox / "a.xml").write_bytes(b"<second/>")
+    channel = FolderChannel(outgoing=tmp_path / "out", incoming=inbox)
+
+    for incoming in channel.receive():
+        channel.done(incoming)
+
+    kept = sorted(p.read_bytes() for p in (inbox / "letti").iterdir())
+    assert kept == [b"<first/>", b"<second/>"]
