@@ -150,26 +150,32 @@ class PecChannel:
     def __init__(
         self, *, smtp_url: str, imap_url: str, sdi_address: str, sender: str, timeout: int = 30
     ) -> None:
-        self.smtp = parse_mail_url(smtp_url, kind="smtp")
-        self.imap = parse_mail_url(imap_url, kind="imap")
+        # Each URL is read when its side is used: the settings check both at start anyway.
+        self.smtp_url = smtp_url
+        self.imap_url = imap_url
         self.sdi_address = sdi_address
-        self.sender = sender or self.smtp.username
+        self.sender = sender
         self.timeout = timeout
         self._connection: imaplib.IMAP4 | None = None
+
+    def _server(self, kind: str) -> MailServer:
+        try:
+            return parse_mail_url(self.smtp_url if kind == "smtp" else self.imap_url, kind=kind)
+        except ValueError as error:
+            raise SdiChannelError(f"SDI_{kind.upper()}_URL: {error}") from error
 
     # --- sending ---------------------------------------------------------------------------
 
     def send(self, *, file_name: str, content: bytes) -> str:
+        server = self._server("smtp")
+        sender = self.sender or server.username or settings.SELLER.get("email", "")
         message = EmailMessage()
-        message["From"] = self.sender
+        message["From"] = sender
         message["To"] = self.sdi_address
         message["Subject"] = f"Invio file {file_name}"
-        message["Message-ID"] = email.utils.make_msgid(
-            domain=self.sender.rpartition("@")[2] or None
-        )
+        message["Message-ID"] = email.utils.make_msgid(domain=sender.rpartition("@")[2] or None)
         message.set_content(f"Si trasmette il file {file_name}.\n")
         message.add_attachment(content, maintype="application", subtype="xml", filename=file_name)
-        server = self.smtp
         try:
             if server.tls:
                 client = smtplib.SMTP_SSL(
@@ -185,7 +191,7 @@ class PecChannel:
                     client.starttls(context=ssl.create_default_context())
                 if server.username:
                     client.login(server.username, server.password)
-                client.send_message(message, from_addr=self.sender, to_addrs=[self.sdi_address])
+                client.send_message(message, from_addr=sender, to_addrs=[self.sdi_address])
         except (OSError, smtplib.SMTPException) as error:
             raise SdiChannelError(f"SMTP {server.host}:{server.port}: {error}") from error
         return message["Message-ID"]
@@ -193,7 +199,7 @@ class PecChannel:
     # --- receiving -------------------------------------------------------------------------
 
     def _connect(self) -> imaplib.IMAP4:
-        server = self.imap
+        server = self._server("imap")
         try:
             if server.tls:
                 client = imaplib.IMAP4_SSL(

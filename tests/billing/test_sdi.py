@@ -577,3 +577,30 @@ def test_the_same_receipt_name_read_twice_is_kept_under_another_name(tmp_path):
 
     kept = sorted(p.read_bytes() for p in (inbox / "letti").iterdir())
     assert kept == [b"<first/>", b"<second/>"]
+
+
+def test_sending_needs_only_the_smtp_url_and_falls_back_to_the_sellers_address(
+    paid_invoice, sdi_smtp, settings
+):
+    settings.SDI_IMAP_URL = ""
+    settings.SDI_SENDER = ""
+    settings.SDI_SMTP_URL = settings.SDI_SMTP_URL.replace(
+        "smtp://", "smtp://fatture%40pec.example@"
+    )
+    invoice = paid_invoice()
+
+    # aiosmtpd offers no AUTH on plain text: the login is refused, so the file stays queued.
+    assert sdi_send(transmission_id=invoice.sdi_transmissions.get().pk) == "failed"
+    settings.SDI_SMTP_URL = settings.SDI_SMTP_URL.replace("fatture%40pec.example@", "")
+    assert sdi_send(transmission_id=invoice.sdi_transmissions.get().pk) == "sent"
+    assert sdi_smtp.envelopes[0].mail_from == "fatture@pecshop.example"  # SELLER_EMAIL
+
+
+def test_a_missing_smtp_url_is_a_channel_error_kept_on_the_document(paid_invoice, settings):
+    settings.SDI_CHANNEL = "pec"
+    settings.SDI_SMTP_URL = ""
+    transmission = paid_invoice().sdi_transmissions.get()
+
+    assert sdi_send(transmission_id=transmission.pk) == "failed"
+    transmission.refresh_from_db()
+    assert "SDI_SMTP_URL" in transmission.last_error
