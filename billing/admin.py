@@ -48,7 +48,7 @@ from billing.models import (
 from billing.money import format_eur
 from billing.sdi.admin import SdiTransmissionInline, preservation_view
 from billing.sdi.models import SdiReceipt, SdiState, SdiTransmission
-from billing.sdi.services import SdiError, current_transmission, sdi_resend
+from billing.sdi.services import SdiError, current_transmission, resend_deadline, sdi_resend
 from billing.services.orders import OrderError, order_cancel, order_event
 from billing.services.payments import bank_transfer_register
 from billing.services.refunds import order_refund
@@ -620,9 +620,12 @@ def _row_label(row) -> str:
         detail = row.last_error or "; ".join(
             f"{e.get('code', '')} {e.get('description', '')}" for e in row.errors
         )
-        return f"{row.invoice} del {row.invoice.issued_on:%d/%m/%Y}: {row}" + (
+        label = f"{row.invoice} del {row.invoice.issued_on:%d/%m/%Y}: {row}" + (
             f" – {detail[:160]}" if detail else ""
         )
+        if row.state == SdiState.DISCARDED:
+            label += f" – reinvio con stesso numero e data entro il {resend_deadline(row):%d/%m/%Y}"
+        return label
     if isinstance(row, SdiReceipt):
         return f"{row.name}: {row.problem[:160]}"
     if isinstance(row, Order):

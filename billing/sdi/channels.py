@@ -15,6 +15,7 @@ import contextlib
 import email
 import email.policy
 import email.utils
+import hashlib
 import imaplib
 import os
 import re
@@ -89,6 +90,8 @@ class FolderChannel:
             if path.is_file() and not path.name.startswith("."):
                 try:
                     content = path.read_bytes()
+                except FileNotFoundError:
+                    continue  # another run of the job has just read and moved it
                 except OSError as error:
                     raise SdiChannelError(f"{path}: {error}") from error
                 yield IncomingFile(name=path.name, content=content, ref=str(path))
@@ -99,11 +102,11 @@ class FolderChannel:
         read.mkdir(exist_ok=True)
         source = Path(incoming.ref)
         target = read / source.name
-        if target.exists():
-            target = (
-                read / f"{source.stem}.{os.getpid()}.{source.stat().st_mtime_ns}{source.suffix}"
-            )
-        os.replace(source, target)
+        with contextlib.suppress(FileNotFoundError):  # another run moved it first
+            if target.exists():
+                digest = hashlib.sha256(incoming.content).hexdigest()[:12]
+                target = read / f"{source.stem}.{digest}{source.suffix}"
+            os.replace(source, target)
 
 
 @dataclass(frozen=True)
@@ -147,26 +150,32 @@ class PecChannel:
     def __init__(
         self, *, smtp_url: str, imap_url: str, sdi_address: str, sender: str, timeout: int = 30
     ) -> None:
-        self.smtp = parse_mail_url(smtp_url, kind="smtp")
-        self.imap = parse_mail_url(imap_url, kind="imap")
+        # Each URL is read when its side is used: the settings check both at start anyway.
+        self.smtp_url = smtp_url
+        self.imap_url = imap_url
         self.sdi_address = sdi_address
-        self.sender = sender or self.smtp.username
+        self.sender = sender
         self.timeout = timeout
         self._connection: imaplib.IMAP4 | None = None
+
+    def _server(self, kind: str) -> MailServer:
+        try:
+            return parse_mail_url(self.smtp_url if kind == "smtp" else self.imap_url, kind=kind)
+        except ValueError as error:
+            raise SdiChannelError(f"SDI_{kind.upper()}_URL: {error}") from error
 
     # --- sending ---------------------------------------------------------------------------
 
     def send(self, *, file_name: str, content: bytes) -> str:
+        server = self._server("smtp")
+        sender = self.sender or server.username or settings.SELLER.get("email", "")
         message = EmailMessage()
-        message["From"] = self.sender
+        message["From"] = sender
         message["To"] = self.sdi_address
         message["Subject"] = f"Invio file {file_name}"
-        message["Message-ID"] = email.utils.make_msgid(
-            domain=self.sender.rpartition("@")[2] or None
-        )
+        message["Message-ID"] = email.utils.make_msgid(domain=sender.rpartition("@")[2] or None)
         message.set_content(f"Si trasmette il file {file_name}.\n")
         message.add_attachment(content, maintype="application", subtype="xml", filename=file_name)
-        server = self.smtp
         try:
             if server.tls:
                 client = smtplib.SMTP_SSL(
@@ -182,7 +191,7 @@ class PecChannel:
                     client.starttls(context=ssl.create_default_context())
                 if server.username:
                     client.login(server.username, server.password)
-                client.send_message(message, from_addr=self.sender, to_addrs=[self.sdi_address])
+                client.send_message(message, from_addr=sender, to_addrs=[self.sdi_address])
         except (OSError, smtplib.SMTPException) as error:
             raise SdiChannelError(f"SMTP {server.host}:{server.port}: {error}") from error
         return message["Message-ID"]
@@ -190,7 +199,7 @@ class PecChannel:
     # --- receiving -------------------------------------------------------------------------
 
     def _connect(self) -> imaplib.IMAP4:
-        server = self.imap
+        server = self._server("imap")
         try:
             if server.tls:
                 client = imaplib.IMAP4_SSL(

@@ -132,6 +132,7 @@ def test_the_cruscotto_shows_the_sdi_figures_with_links(invoice, support, client
     assert "Ricevute SdI da verificare" in html
     assert "rotta.xml" in html
     assert "state__exact=discarded" in html
+    assert "reinvio con stesso numero e data entro il" in html
     listed = client.get(
         reverse("admin:billing_sditransmission_changelist")
         + "?is_current__exact=1&state__exact=discarded"

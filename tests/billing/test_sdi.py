@@ -546,3 +546,61 @@ def test_the_beat_runs_the_sending_and_the_receipts_jobs(settings):
     assert schedule["billing.tasks.sdi_send_pending"] <= 5 * 60
     app.loader.import_default_modules()
     assert {"billing.tasks.sdi_read_receipts", "billing.tasks.sdi_send_pending"} <= set(app.tasks)
+
+
+def test_two_runs_of_the_folder_reader_at_once_do_not_trip_over_the_same_file(tmp_path):
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    (inbox / "a.xml").write_bytes(b"<a/>")
+    (inbox / "b.xml").write_bytes(b"<b/>")
+    first = FolderChannel(outgoing=tmp_path / "out", incoming=inbox)
+    second = FolderChannel(outgoing=tmp_path / "out", incoming=inbox)
+
+    reading = first.receive()
+    a = next(reading)
+    for incoming in second.receive():  # the other run reads and moves both
+        second.done(incoming)
+    first.done(a)  # already moved: nothing to do
+    assert list(reading) == []  # b.xml is gone too: skipped, not an error
+    assert sorted(p.name for p in (inbox / "letti").iterdir()) == ["a.xml", "b.xml"]
+
+
+def test_the_same_receipt_name_read_twice_is_kept_under_another_name(tmp_path):
+    inbox = tmp_path / "in"
+    (inbox / "letti").mkdir(parents=True)
+    (inbox / "letti" / "a.xml").write_bytes(b"<first/>")
+    (inbox / "a.xml").write_bytes(b"<second/>")
+    channel = FolderChannel(outgoing=tmp_path / "out", incoming=inbox)
+
+    for incoming in channel.receive():
+        channel.done(incoming)
+
+    kept = sorted(p.read_bytes() for p in (inbox / "letti").iterdir())
+    assert kept == [b"<first/>", b"<second/>"]
+
+
+def test_sending_needs_only_the_smtp_url_and_falls_back_to_the_sellers_address(
+    paid_invoice, sdi_smtp, settings
+):
+    settings.SDI_IMAP_URL = ""
+    settings.SDI_SENDER = ""
+    settings.SDI_SMTP_URL = settings.SDI_SMTP_URL.replace(
+        "smtp://", "smtp://fatture%40pec.example@"
+    )
+    invoice = paid_invoice()
+
+    # aiosmtpd offers no AUTH on plain text: the login is refused, so the file stays queued.
+    assert sdi_send(transmission_id=invoice.sdi_transmissions.get().pk) == "failed"
+    settings.SDI_SMTP_URL = settings.SDI_SMTP_URL.replace("fatture%40pec.example@", "")
+    assert sdi_send(transmission_id=invoice.sdi_transmissions.get().pk) == "sent"
+    assert sdi_smtp.envelopes[0].mail_from == "fatture@pecshop.example"  # SELLER_EMAIL
+
+
+def test_a_missing_smtp_url_is_a_channel_error_kept_on_the_document(paid_invoice, settings):
+    settings.SDI_CHANNEL = "pec"
+    settings.SDI_SMTP_URL = ""
+    transmission = paid_invoice().sdi_transmissions.get()
+
+    assert sdi_send(transmission_id=transmission.pk) == "failed"
+    transmission.refresh_from_db()
+    assert "SDI_SMTP_URL" in transmission.last_error
