@@ -4,7 +4,17 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery, Window
+from django.db.models import (
+    Count,
+    F,
+    Func,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Window,
+)
 from django.urls import reverse
 
 from billing.pricing import (
@@ -265,11 +275,6 @@ def dashboard_lists(
     elif filters.expiry == "expired":
         mailboxes = mailboxes.filter(status=MailboxStatus.EXPIRED)
     own_holder = customer.own_holder_id
-    # Both counts in one query; each page then reads its rows (and their add-ons) only.
-    counts = mailboxes.order_by().aggregate(
-        own=Count("pk", filter=Q(holder_id=own_holder)),
-        others=Count("pk", filter=~Q(holder_id=own_holder)),
-    )
     # Every row links to its page: one reverse, the id put in for each row.
     url = reverse("area:mailbox", args=[0]).removesuffix("0/")
     # The add-ons held, as columns of the page's own query (one live holding per add-on
@@ -290,12 +295,39 @@ def dashboard_lists(
         .only(*ROW_FIELDS)
         .annotate(**held)
     )
+    own_rows, others_rows = rows.filter(holder_id=own_holder), rows.exclude(holder_id=own_holder)
+    # The first list's page carries both counts: its own as a window count, the other
+    # list's as a scalar subquery. Only when that page has no rows are they asked apart.
+    others_count = Subquery(
+        mailboxes.exclude(holder_id=own_holder)
+        .order_by()
+        .annotate(n=Func(F("pk"), function="COUNT"))
+        .values("n")
+    )
+    own_number = _page_number(own_page)
+    start = (own_number - 1) * PAGE_SIZE
+    first = list(
+        own_rows.annotate(own_total=Window(Count("pk")), others_total=others_count)[
+            start : start + PAGE_SIZE
+        ]
+    )
+    if first:
+        counts = {"own": first[0].own_total, "others": first[0].others_total}
+    else:
+        counts = mailboxes.order_by().aggregate(
+            own=Count("pk", filter=Q(holder_id=own_holder)),
+            others=Count("pk", filter=~Q(holder_id=own_holder)),
+        )
     pages = {}
     for name, queryset, number in (
-        ("own", rows.filter(holder_id=own_holder), own_page),
-        ("others", rows.exclude(holder_id=own_holder), others_page),
+        ("own", own_rows, own_page),
+        ("others", others_rows, others_page),
     ):
-        page = CountedPaginator(queryset, PAGE_SIZE, count=counts[name]).get_page(number)
+        paginator = CountedPaginator(queryset, PAGE_SIZE, count=counts[name])
+        if name == "own" and first:
+            page = paginator._get_page(first, own_number, paginator)
+        else:
+            page = paginator.get_page(number)
         page.rows = [
             row(
                 catalogue,
@@ -314,13 +346,17 @@ def dashboard_lists(
     return pages
 
 
+def _page_number(number) -> int:
+    try:
+        return max(1, int(number))
+    except (TypeError, ValueError):
+        return 1
+
+
 def page_in_one_query(queryset: QuerySet, per_page: int, number) -> Page:
     """A page of `queryset` and its total count read together (a window count on the rows
     of the page): one query instead of two. A page past the end falls back to the last."""
-    try:
-        number = max(1, int(number))
-    except (TypeError, ValueError):
-        number = 1
+    number = _page_number(number)
     start = (number - 1) * per_page
     rows = list(queryset.annotate(total_rows=Window(Count("pk")))[start : start + per_page])
     if not rows and number > 1:

@@ -578,3 +578,40 @@ def test_the_history_is_paged_twenty_at_a_time_and_a_bad_page_shows_a_real_one(a
     assert len(last.object_list) == total - 20 * (last.number - 1)
     assert client.get(url, {"eventi": "abc"}).context["events"].number == 1
     assert "Pagina 1 di 2" in client.get(url).content.decode()
+
+
+def test_the_dashboard_pages_each_list_and_counts_both(alice, tiers, make_mailbox):
+    from customers.services import holder_create
+    from tests.conftest import COMPANY
+
+    _mailboxes(alice, tiers, 25, "mia")
+    client_holder = holder_create(customer=alice, **COMPANY)
+    Mailbox.objects.bulk_create(
+        Mailbox(
+            address=f"cliente{i}@pec.it",
+            tier=tiers["standard"],
+            holder=client_holder,
+            customer=alice,
+            term_years=1,
+            status="active",
+            activated_on=date(2026, 1, 1),
+            expires_on=date(2027, 1, 1),
+        )
+        for i in range(3)
+    )
+    client = logged(alice)
+    pages = client.get("/area-clienti/").context["pages"]
+    assert (pages["own"].paginator.count, len(pages["own"].rows)) == (25, 20)
+    assert (pages["others"].paginator.count, len(pages["others"].rows)) == (3, 3)
+    second = client.get("/area-clienti/", {"pagina_mie": "2"}).context["pages"]
+    assert (second["own"].number, len(second["own"].rows)) == (2, 5)
+    assert second["others"].paginator.count == 3
+    beyond = client.get("/area-clienti/", {"pagina_mie": "9"}).context["pages"]
+    assert (beyond["own"].number, len(beyond["own"].rows), beyond["others"].paginator.count) == (
+        2,
+        5,
+        3,
+    )
+    # A filter that leaves the first list empty still counts the other.
+    only_clients = client.get("/area-clienti/", {"q": "cliente"}).context["pages"]
+    assert (only_clients["own"].paginator.count, only_clients["others"].paginator.count) == (0, 3)
