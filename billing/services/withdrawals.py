@@ -12,7 +12,6 @@ A bank transfer is refunded by staff to the IBAN the customer gave.
 The rule of the refund is pure: `billing.withdrawal_rule`.
 """
 
-import json
 import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -479,8 +478,12 @@ def _order_withdraw(*, order: Order, now: datetime, iban: str, actor) -> Withdra
 
 
 def _refund_through_gateway(order: Order, amount: Decimal) -> str:
-    """Give `amount` back on the payment that paid the order, through its gateway
-    (django-payments' `Payment.refund`). Returns the reference recorded for staff."""
+    """Give `amount` back on the payment that paid the order, through the gateway that took
+    it (`billing.gateways`: Stripe, PayPal or the test gateway), with an idempotency key of
+    the order's withdrawal: a retry after a crash never refunds twice. Returns the gateway's
+    refund id, recorded for staff."""
+    from billing.gateways import GatewayError, gateway_for
+
     payment = (
         Payment.objects.select_for_update()
         .filter(order=order, applied_at__isnull=False, status=PaymentStatus.CONFIRMED)
@@ -491,14 +494,17 @@ def _refund_through_gateway(order: Order, amount: Decimal) -> str:
     if payment is None:
         raise RefundError(f"Nessun pagamento online confermato per l'ordine {order.number}.")
     try:
-        payment.refund(amount)
-    except Exception as error:  # noqa: BLE001 - any gateway failure is recorded for staff
-        raise RefundError(f"{type(error).__name__}: {error}") from error
-    try:  # a gateway that reports its refund (Stripe's provider keeps it in `attrs.refund`)
-        refund_id = json.loads(payment.attrs.refund).get("id", "")
-    except (AttributeError, TypeError, ValueError):
-        refund_id = ""
-    return refund_id or f"{payment.variant}:{payment.transaction_id}"
+        refund_id = gateway_for(payment).refund_payment(
+            payment, amount=amount, idempotency_key=f"withdrawal-{order.number}"[:80]
+        )
+    except GatewayError as error:
+        raise RefundError(str(error)) from error
+    left = max((payment.captured_amount or payment.total) - amount, ZERO)
+    fields = {"refund_reference": refund_id, "refunded_at": timezone.now(), "captured_amount": left}
+    if left == ZERO:
+        fields["status"] = PaymentStatus.REFUNDED
+    Payment.objects.filter(pk=payment.pk).update(**fields)
+    return refund_id
 
 
 def withdrawal_refund_run(*, withdrawal_id: int) -> str:

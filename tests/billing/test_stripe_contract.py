@@ -468,3 +468,31 @@ def test_a_new_attempt_replaces_the_open_one_and_expires_its_session_at_stripe(
     assert (first.attempt, second.attempt) == (1, 2)
     assert second.idempotency_key == f"order-{card_order.number}-attempt-2"
     assert card_order.events.filter(kind="payment_replaced", payment=first).count() == 1
+
+
+def test_a_withdrawal_is_refunded_by_stripe_on_the_original_charge_once(
+    card_order, recorded, django_capture_on_commit_callbacks
+):
+    from django.utils import timezone
+
+    from billing.services.withdrawals import order_withdraw, withdrawal_refund_run
+    from billing.withdrawal_models import RefundStatus
+
+    recorded.answer("POST", "/v1/refunds", "refund_created.json")
+    payment = payment_start(order=card_order)
+    payment_confirm(
+        payment_id=payment.pk, reference="pi_3Pq1Aa", amount=card_order.total, source="webhook"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        withdrawal = order_withdraw(order=card_order, now=timezone.now())
+    withdrawal_refund_run(withdrawal_id=withdrawal.pk)  # a retry changes nothing
+
+    (refund,) = recorded.sent("POST", "/v1/refunds")
+    assert refund["payment_intent"] == "pi_3Pq1Aa"
+    assert refund["amount"] == str(int(card_order.total * 100))  # same day: all of it
+    assert refund["headers"]["Idempotency-Key"] == f"withdrawal-{card_order.number}"
+    withdrawal.refresh_from_db()
+    assert (withdrawal.refund_status, withdrawal.refund_reference) == (
+        RefundStatus.DONE,
+        "re_3Rf1Aa",
+    )

@@ -76,7 +76,9 @@ def assert_refunded_at_the_gateway(order, amount, left):
     withdrawal = order.withdrawal
     assert withdrawal.refund_method == RefundMethod.GATEWAY
     assert withdrawal.refund_status == RefundStatus.DONE
-    assert withdrawal.refund_reference == f"card:{payment.transaction_id}"
+    # the gateway's own refund id, asked with the withdrawal's idempotency key
+    assert withdrawal.refund_reference == f"test-refund-withdrawal-{order.number}"
+    assert payment.refund_reference == withdrawal.refund_reference
     event = order.events.get(kind="withdrawal_refunded")
     assert event.data["amount"] == amount
 
@@ -408,12 +410,13 @@ def test_a_mailbox_changed_after_the_order_is_refused_with_what_to_do(make_mailb
 def test_a_failed_gateway_refund_stays_pending_for_staff(
     alice, order_for, pay, withdraw, monkeypatch
 ):
+    from billing.gateways import GatewayError
     from billing.payments import TestGatewayProvider
 
-    def decline(self, payment, amount=None):
-        raise RuntimeError("gateway down")
+    def decline(self, payment, *, amount, idempotency_key):
+        raise GatewayError("gateway down")
 
-    monkeypatch.setattr(TestGatewayProvider, "refund", decline)
+    monkeypatch.setattr(TestGatewayProvider, "refund_payment", decline)
     order = order_for(new_mailbox(alice))
     pay(order)
     withdrawal = withdraw(order)
