@@ -11,12 +11,13 @@ import pytest
 from tests.e2e.conftest import SCREENSHOTS, VIEWPORTS
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
-BLOCKING = ("serious", "critical")
+# The impacts that fail a page; AXE_IMPACTS=minor,moderate,serious,critical shows them all.
+BLOCKING = os.environ.get("AXE_IMPACTS", "serious,critical").split(",")
 
-RUN_AXE = """async () => {
+RUN_AXE = """async (impacts) => {
   const result = await axe.run(document, { resultTypes: ["violations"] });
   return result.violations
-    .filter((v) => ["serious", "critical"].includes(v.impact))
+    .filter((v) => impacts.includes(v.impact))
     .map((v) => ({ id: v.id, impact: v.impact, help: v.help,
                    nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ")) }));
 }"""
@@ -58,7 +59,7 @@ class PageChecker:
         for size_name, size in VIEWPORTS.items():
             page.set_viewport_size(size)
             page.screenshot(path=str(folder / f"{name}-{size_name}.png"), full_page=True)
-            for violation in page.evaluate(RUN_AXE):
+            for violation in page.evaluate(RUN_AXE, BLOCKING):
                 self.problems.append(f"{name} ({size_name}): axe {json.dumps(violation)}")
             if size_name == "desktop":
                 body = page.inner_text("body")
