@@ -23,6 +23,21 @@ def pytest_configure(config):
         default["LOCATION"] = tempfile.mkdtemp(prefix="pecshop-test-cache-")
 
 
+def pytest_collection_modifyitems(config, items):
+    """Every test that commits for real (transaction=True, a live server) gets the seeded
+    rows back by serialized rollback. Mixing the two kinds breaks: the flush after a test
+    without it runs post_migrate, which writes content types and permissions again, and the
+    next test with it then fails loading the same rows."""
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        transactional = (marker is not None and marker.kwargs.get("transaction")) or any(
+            name in item.fixturenames for name in ("transactional_db", "live_server")
+        )
+        if transactional and not (marker is not None and marker.kwargs.get("serialized_rollback")):
+            kwargs = {**(marker.kwargs if marker else {}), "transaction": True}
+            item.add_marker(pytest.mark.django_db(**kwargs, serialized_rollback=True), append=False)
+
+
 def domain_catalogue() -> Catalogue:
     """The catalogue exactly as docs/product-rules.md lists it, with no database."""
     tiers = {

@@ -4,11 +4,17 @@ from tests.operations.redis_server import RedisServer
 
 
 def reset_broker_pools(app):
+    """Forget every broker connection: kombu keeps its pools in a registry of its own, keyed
+    by the broker URL, so a pool closed here must leave that registry too, or the next test
+    on the same URL gets it back closed ("Acquire on closed pool")."""
+    from kombu import pools
+
     if app._pool is not None:
         app._pool.force_close_all()
     app._pool = None
     if "amqp" in app.__dict__:
         app.amqp._producer_pool = None
+    pools.reset()
 
 
 def point_cache_at(settings, url: str) -> None:
