@@ -77,7 +77,8 @@ def test_log_lines_written_during_a_request_carry_its_id(client, json_lines, set
     from tests.operations.redis_server import free_port
 
     point_cache_at(settings, f"redis://127.0.0.1:{free_port()}/0")
-    client.get("/", HTTP_X_REQUEST_ID="proxy-id-87654321")
+    # the quote API counts its requests per client address in the cache
+    client.get("/api/quote?tier=pro&years=1", HTTP_X_REQUEST_ID="proxy-id-87654321")
 
     cache_lines = [line for line in json_lines if line["logger"] == "pecshop.cache"]
     assert cache_lines, "the cache outage is logged"
