@@ -25,6 +25,20 @@ EVENT_LABELS = {
     "email_paid": "e-mail «pagamento ricevuto» inviata",
     "email_cancelled": "e-mail «ordine annullato» inviata",
     "email_autorenew_failed": "e-mail «rinnovo non riuscito» inviata",
+    "autorenew_auth_required": "rinnovo automatico: serve la conferma 3-D Secure",
+    "payment_confirmed": "pagamento confermato dal gateway",
+    "payment_rejected": "pagamento rifiutato",
+    "payment_replaced": "tentativo di pagamento sostituito",
+    "duplicate_charge": "addebito doppio",
+    "duplicate_refunded": "addebito doppio rimborsato",
+    "disputed": "contestazione aperta",
+    "gateway_refund": "rimborso tramite il gateway",
+    "gateway_refunded": "rimborsato tramite il gateway",
+    "bank_refund_due": "rimborso con bonifico da eseguire",
+    "withdrawn": "recesso del cliente",
+    "withdrawal_refunded": "recesso: rimborso eseguito",
+    "withdrawal_refund_failed": "recesso: rimborso non riuscito",
+    "email_withdrawal": "e-mail «recesso registrato» inviata",
 }
 
 DATA_LABELS = {

@@ -81,8 +81,11 @@ def test_a_reminder_has_both_parts_with_the_mailbox_and_a_renewal_link(make_mail
     assert f"{SITE}/area-clienti/caselle/{mailbox.pk}/rinnova/" in links(html)
 
 
-def test_the_password_reset_email_has_an_html_part_with_the_link(alice):
-    Client().post("/password/reimposta/", {"email": "alice@example.it"})
+def test_the_password_reset_email_has_an_html_part_with_the_link(
+    alice, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):  # the outbox sends after commit
+        Client().post("/password/reimposta/", {"email": "alice@example.it"})
     [message] = mail.outbox
     link = re.search(r"http://testserver/password/nuova/\S+/", message.body).group(0)
     assert link in links(html_part(message))

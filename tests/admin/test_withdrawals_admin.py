@@ -73,7 +73,7 @@ def test_accounting_registers_the_bank_refund_and_the_history_says_so(
     history = client.get(
         reverse("admin:billing_order_change", args=[bank_withdrawal.order.pk])
     ).content.decode()
-    assert "withdrawn" in history and "withdrawal_refunded" in history
+    assert "recesso del cliente" in history and "recesso: rimborso eseguito" in history
 
 
 def test_a_withdrawal_is_never_edited_or_deleted_in_the_admin(bank_withdrawal, accounting, client):
