@@ -15,7 +15,7 @@ import re
 from urllib.parse import unquote_to_bytes
 
 from django.conf import settings
-from django.http import HttpResponseBadRequest
+from django.http import HttpResponseBadRequest, JsonResponse
 from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 
@@ -58,10 +58,14 @@ class RejectNulMiddleware:
             logger.info(
                 "NUL byte refused on %s %s", request.method, request.path.replace("\x00", "")
             )
-            return HttpResponseBadRequest(
-                "Richiesta non valida: contiene un carattere nullo.",
-                content_type="text/plain; charset=utf-8",
-            )
+            message = "Richiesta non valida: contiene un carattere nullo."
+            if request.path.startswith("/api/"):
+                return JsonResponse(
+                    {"error": message, "field": None},
+                    status=400,
+                    json_dumps_params={"ensure_ascii": False},
+                )
+            return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
         return self.get_response(request)
 
 
