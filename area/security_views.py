@@ -68,6 +68,7 @@ def two_factor_setup(request):
         return redirect("area:two_factor")
     device = totp_device_start(user=user)
     form = SecondFactorForm(request.POST or None)
+    form.fields["code"].help_text = "Le 6 cifre che l'app mostra ora."
     if request.method == "POST" and form.is_valid():
         codes = two_factor_confirm(user=user, device=device, code=form.cleaned_data["code"])
         if codes is not None:

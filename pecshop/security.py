@@ -60,8 +60,11 @@ class RejectNulMiddleware:
             )
             message = "Richiesta non valida: contiene un carattere nullo."
             if request.path.startswith("/api/"):
-                # The APIs answer every error in one shape.
-                return JsonResponse({"error": message, "field": ""}, status=400)
+                return JsonResponse(
+                    {"error": message, "field": None},
+                    status=400,
+                    json_dumps_params={"ensure_ascii": False},
+                )
             return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
         return self.get_response(request)
 

@@ -1,8 +1,10 @@
 """The web cart's pages: bad input gets a clear Italian message next to the field."""
 
+import re
 from decimal import Decimal
 
 import pytest
+from django.core import mail
 
 from addons.models import AddOn, Tier, TierAddOn
 from billing.models import Cart, CartItem, Order
@@ -255,6 +257,9 @@ def shopper(client, django_user_model):
             "next": "/checkout/dati/",
         },
     )
+    # The account is created once its address is confirmed through the e-mailed link.
+    link = re.search(r"https?://[^/\s]+(/registrati/conferma/\S+)", mail.outbox[-1].body).group(1)
+    assert client.get(link)["Location"] == "/checkout/dati/"
     item = CartItem.objects.get()
     return {
         **BUYER,

@@ -55,8 +55,22 @@ def page(chromium, live_server, settings, transactional_db):
     context = chromium.new_context(viewport=VIEWPORTS["desktop"], locale="it-IT")
     page = context.new_page()
     page.set_default_timeout(30000)
+    # A Content-Security-Policy violation (an inline style or script the policy blocks) is
+    # reported on the console: it fails the test.
+    violations = []
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(f"{page.url}: {message.text}")
+            if "Content Security Policy" in message.text
+            or "Content-Security-Policy" in message.text
+            else None
+        ),
+    )
     yield page
     context.close()
+    if violations:
+        pytest.fail("CSP violations in the browser console:\n" + "\n".join(violations))
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from decimal import Decimal as D
 
 import pytest
 from dateutil.relativedelta import relativedelta
+from django.core import mail
 from django.utils import timezone
 
 from billing.models import Order, OrderStatus
@@ -41,8 +42,9 @@ def configure_pro_with_conservazione(page, live_server, shoot, flow, local_part)
     page.check("#id_years_1")  # 2 anni
     page.fill("#id_addon_CONSERVAZIONE", "5")
     # the live price (from /api/quote) and the live availability check
-    page.wait_for_function("document.querySelector('#prezzo').innerText.includes('109,56')")
-    page.wait_for_function("document.querySelector('#disponibilita').innerText.includes('libero')")
+    # (selectors, not wait_for_function: the page's policy allows no eval of a string)
+    page.wait_for_selector("#prezzo:has-text('109,56')")
+    page.wait_for_selector("#disponibilita:has-text('libero')")
     shoot(flow, "02-configura")
     page.get_by_role("button", name="Aggiungi al carrello").click()
     page.wait_for_url("**/carrello/")
@@ -61,6 +63,11 @@ def test_a_new_customer_buys_a_pro_mailbox_for_a_company_and_pays_by_card(page, 
     page.fill("#id_password1", "Una-Password-Sicura-2026")
     page.fill("#id_password2", "Una-Password-Sicura-2026")
     page.get_by_role("button", name="Crea l'account e continua").click()
+    # The address is confirmed through the link e-mailed to it; the cart waits.
+    page.wait_for_selector("text=Controlla la tua e-mail")
+    shoot(flow, "04b-conferma-email")
+    link = re.search(r"(http://\S+/registrati/conferma/\S+)", mail.outbox[-1].body).group(1)
+    page.goto(link)
     page.wait_for_url("**/checkout/dati/")
 
     fill_company(page, "buyer")

@@ -33,7 +33,7 @@ def test_the_demo_customer_has_every_kind_of_mailbox():
 def test_the_demo_credentials_printed_work():
     output = seed()
     email, password = output.split(": ", 1)[1].split(" (")[0].split(" / ")
-    request = RequestFactory().post("/accedi/")  # the login throttle needs the request
+    request = RequestFactory().post("/accedi/")  # the lockout check needs the request
     assert authenticate(request, username=email, password=password) is not None
 
 
