@@ -4,8 +4,12 @@ from tests.operations.redis_server import RedisServer
 
 
 def reset_broker_pools(app):
-    if app._pool is not None:
-        app._pool.force_close_all()
+    """Forget the broker connections, so the next task goes to the broker now configured.
+    kombu keeps its pools in a process-wide registry: it is emptied (closing a pool and
+    keeping it registered would hand the closed pool to the next test)."""
+    from kombu import pools
+
+    pools.reset()
     app._pool = None
     if "amqp" in app.__dict__:
         app.amqp._producer_pool = None
