@@ -8,7 +8,11 @@ def reset_broker_pools(app):
     kombu keeps its pools in a process-wide registry: it is emptied (closing a pool and
     keeping it registered would hand the closed pool to the next test)."""
     from kombu import pools
+    from kombu.asynchronous import set_event_loop
 
+    # A worker started in this process by an earlier test leaves its event loop as kombu's
+    # global one; publishing through a stopped loop queues messages that never leave.
+    set_event_loop(None)
     pools.reset()
     app._pool = None
     if "amqp" in app.__dict__:
@@ -36,6 +40,10 @@ def broker_url():
     saved = (app.conf.broker_url, app.conf.broker_transport_options, app.conf.task_always_eager)
 
     def use(url: str) -> None:
+        # The project's tasks are shared tasks: they resolve against the current app, which
+        # a worker started by an earlier test may have changed.
+        app.set_current()
+        app.set_default()
         app.conf.broker_url = url
         app.conf.broker_transport_options = dict(settings.REDIS_BROKER_OPTIONS)
         app.conf.task_always_eager = False
