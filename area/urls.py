@@ -1,6 +1,6 @@
 from django.urls import path
 
-from area import holder_views, views
+from area import alignment_views, holder_views, views
 
 app_name = "area"
 
@@ -18,4 +18,5 @@ urlpatterns = [
     path("titolari/<int:pk>/", holder_views.holder_edit, name="holder_edit"),
     path("titolari/<int:pk>/elimina/", holder_views.holder_remove, name="holder_delete"),
     path("fatture/<int:pk>.<str:fmt>", views.invoice_download, name="invoice"),
+    path("allinea-scadenze/", alignment_views.alignment, name="alignment"),
 ]

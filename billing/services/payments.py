@@ -191,6 +191,15 @@ def order_fulfil(*, order: Order, paid_on: date, actor=None) -> None:
                     actor=actor,
                     reason=reason,
                 )
+            elif item.kind == ItemKind.ALIGNMENT:
+                mailbox_renew(
+                    mailbox=mailbox,
+                    years=0,
+                    until=date.fromisoformat(p["target"]),
+                    today=paid_on,
+                    actor=actor,
+                    reason=reason,
+                )
             elif item.kind == ItemKind.RENEWAL:
                 mailbox_renew(
                     mailbox=mailbox,
