@@ -164,10 +164,8 @@ class Filters:
     expiry: str = ""  # "", "30" (within 30 days) or "expired"
 
 
-def dashboard_lists(
-    customer: Customer, filters: Filters, *, today: date, own_page: int = 1, others_page: int = 1
-) -> dict[str, Page]:
-    """ "Le mie caselle PEC" and "PEC di altri titolari", filtered and paged."""
+def filtered_mailboxes(customer: Customer, filters: Filters, *, today: date) -> QuerySet[Mailbox]:
+    """The customer's mailboxes with the dashboard's filters, by address."""
     mailboxes = customer_mailboxes(customer).order_by("address")
     if filters.q:
         q = filters.q.strip()
@@ -191,6 +189,14 @@ def dashboard_lists(
         )
     elif filters.expiry == "expired":
         mailboxes = mailboxes.filter(status=MailboxStatus.EXPIRED)
+    return mailboxes
+
+
+def dashboard_lists(
+    customer: Customer, filters: Filters, *, today: date, own_page: int = 1, others_page: int = 1
+) -> dict[str, Page]:
+    """ "Le mie caselle PEC" and "PEC di altri titolari", filtered and paged."""
+    mailboxes = filtered_mailboxes(customer, filters, today=today)
     catalogue = current_catalogue(today)
     own_holder = customer.own_holder_id
     pages = {}

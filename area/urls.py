@@ -1,6 +1,6 @@
 from django.urls import path
 
-from area import alignment_views, holder_views, views
+from area import alignment_views, api_views, holder_views, views
 
 app_name = "area"
 
@@ -19,4 +19,6 @@ urlpatterns = [
     path("titolari/<int:pk>/elimina/", holder_views.holder_remove, name="holder_delete"),
     path("fatture/<int:pk>.<str:fmt>", views.invoice_download, name="invoice"),
     path("allinea-scadenze/", alignment_views.alignment, name="alignment"),
+    path("accesso-api/", api_views.api_access, name="api_access"),
+    path("accesso-api/token/<int:pk>/revoca/", api_views.api_token_revoke, name="api_token_revoke"),
 ]

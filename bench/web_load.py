@@ -5,7 +5,7 @@ starts gunicorn on 127.0.0.1 and drives each page with wrk (Debian's `wrk` packa
 second process on loopback, for the same duration each, in one run:
 
 - /bench/minimal: a Django view that returns "ok" (the baseline),
-- / (the catalogue), /carrello/ with 3 mailboxes, /api/quote,
+- / (the catalogue), /carrello/ with 3 mailboxes, /api/quote, /api/v1/mailboxes (a token),
 - the Area Clienti dashboard with 50 mailboxes and a mailbox page, as a returning visitor
   sees them (kept rendered) and, for information, rendered on every request.
 
@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 BASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-BENCH_DB = "pecshop_webbench"
+BENCH_DB = os.environ.get("BENCH_WEB_DB", "pecshop_webbench")
 PORT = int(os.environ.get("BENCH_PORT", "8055"))
 SECRET = "bench-" + "k3y" * 20
 
@@ -80,6 +80,7 @@ def _env() -> dict:
         "SESSION_COOKIE_SECURE": "false",
         "CSRF_COOKIE_SECURE": "false",
         "BENCHMARK_VIEWS": "true",
+        "API_RATE_LIMIT_PER_MINUTE": "1000000000",  # wrk is one client with one token
         "LOG_LEVEL": "WARNING",
         "VAR_DIR": tempfile.mkdtemp(prefix="pecshop-webbench-"),
         "STATIC_ROOT": tempfile.mkdtemp(prefix="pecshop-webbench-static-"),
@@ -121,8 +122,12 @@ Mailbox.objects.bulk_create(
     for n in range(50))
 client = Client(); client.force_login(customer.user)
 first = Mailbox.objects.filter(customer=customer).order_by("pk").first()
+from api.services import token_create
+_, api_token = token_create(customer=customer, name="bench", scope="read", expires_on=None,
+                            today=date.today())
 print(json.dumps({"cart_session": session.session_key,
-                  "area_session": client.cookies["sessionid"].value, "mailbox": first.pk}))
+                  "area_session": client.cookies["sessionid"].value, "mailbox": first.pk,
+                  "api_token": api_token}))
 """
 
 
@@ -131,8 +136,9 @@ def _wrk(
 ) -> dict:
     threads = str(min(2, connections))
     command = ["wrk", "-t", threads, "-c", str(connections), "-d", f"{seconds}s", "-s", script, url]
-    if cookie:
-        command[1:1] = ["-H", f"Cookie: {cookie}"]
+    if cookie:  # a session cookie, or an API token's whole header
+        header = cookie if cookie.startswith("Authorization:") else f"Cookie: {cookie}"
+        command[1:1] = ["-H", header]
     env = (
         {**os.environ, "MISS": "1"}
         if miss
@@ -224,6 +230,13 @@ def main() -> int:
             ("/api/quote", quote, None, 0.5, False),
             ("dashboard, 50 mailboxes", "/area-clienti/", area, 0.3, False),
             ("mailbox page", mailbox_page, area, 0.3, False),
+            (
+                "API mailboxes, 20 of 50",
+                "/api/v1/mailboxes?page_size=20",
+                f"Authorization: Bearer {ids['api_token']}",
+                0.3,
+                False,
+            ),
             ("dashboard, rendered", "/area-clienti/", area, None, True),
             ("mailbox page, rendered", mailbox_page, area, None, True),
         ]

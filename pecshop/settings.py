@@ -58,6 +58,8 @@ INSTALLED_APPS = [
     "mailboxes",
     "billing",
     "area",
+    "ninja",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -307,3 +309,7 @@ LOGGING = {
     # The embedded filesystem broker has no host name; kombu warns about it on every send.
     "loggers": {"kombu.connection": {"level": "ERROR" if not REDIS_URL else "WARNING"}},
 }
+
+# --- the JSON API (/api/v1/) ---------------------------------------------------------------
+# Requests per minute per token; beyond it the API answers 429.
+API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=600)

@@ -4,6 +4,8 @@ from django.db import connection
 from django.http import HttpResponse
 from django.urls import include, path
 
+from api.api import api as api_v1
+
 
 def healthz(request):
     """For load balancers and compose healthchecks: the process answers and the DB too."""
@@ -24,6 +26,7 @@ urlpatterns = [
     path("area-clienti/", include("area.urls")),
     path("pagamenti/", include("payments.urls")),
     path("admin/", admin.site.urls),
+    path("api/v1/", api_v1.urls),
 ]
 
 if settings.BENCHMARK_VIEWS:
