@@ -10,8 +10,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from api.models import TokenScope
+from api.models import DeliveryStatus, TokenScope, WebhookDelivery, WebhookEventType
 from api.services import TokenError, token_create, token_revoke
+from api.webhooks import (
+    WebhookError,
+    webhook_endpoint_create,
+    webhook_endpoint_delete,
+    webhook_resend,
+)
 from area.views import area_required
 from billing.views.common import current_customer
 
@@ -87,3 +93,90 @@ def api_token_revoke(request, pk: int):
     token_revoke(token=token)
     messages.success(request, f"Il token «{token.name}» è stato revocato.")
     return redirect("area:api_access")
+
+
+# --- webhooks ---------------------------------------------------------------------------------
+
+
+class WebhookForm(forms.Form):
+    url = forms.URLField(
+        label="Indirizzo (URL) che riceve gli eventi",
+        max_length=500,
+        assume_scheme="https",
+        error_messages={
+            "required": "Indica l'indirizzo.",
+            "invalid": "Indica un indirizzo http:// o https:// valido.",
+        },
+    )
+    events = forms.MultipleChoiceField(
+        label="Eventi",
+        choices=WebhookEventType.choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Scegli almeno un evento."},
+    )
+
+
+RECENT_DELIVERIES = 30
+
+
+@area_required
+def webhooks(request):
+    customer = _customer(request)
+    form = WebhookForm(request.POST or None)
+    created = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            created = webhook_endpoint_create(
+                customer=customer, url=form.cleaned_data["url"], events=form.cleaned_data["events"]
+            )
+        except WebhookError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+        else:
+            form = WebhookForm()
+    endpoints = list(customer.webhook_endpoints.filter(active=True))
+    deliveries = list(
+        WebhookDelivery.objects.filter(endpoint__customer=customer)
+        .select_related("endpoint")
+        .order_by("-created_at", "-id")[:RECENT_DELIVERIES]
+    )
+    return render(
+        request,
+        "area/webhooks.html",
+        {
+            "form": form,
+            "endpoints": endpoints,
+            "deliveries": deliveries,
+            "created": created,
+            "forms_with_errors": [form] if form.errors else [],
+        },
+    )
+
+
+@area_required
+@require_POST
+def webhook_delete(request, pk: int):
+    customer = _customer(request)
+    endpoint = get_object_or_404(customer.webhook_endpoints.filter(active=True), pk=pk)
+    webhook_endpoint_delete(endpoint=endpoint)
+    messages.success(request, f"Il webhook {endpoint.url} non riceverà più eventi.")
+    return redirect("area:webhooks")
+
+
+@area_required
+@require_POST
+def webhook_resend_view(request, pk: int):
+    customer = _customer(request)
+    delivery = get_object_or_404(
+        WebhookDelivery.objects.select_related("endpoint"), pk=pk, endpoint__customer=customer
+    )
+    copy = webhook_resend(delivery=delivery)
+    if copy.status == DeliveryStatus.DELIVERED:
+        messages.success(request, f"Evento inviato di nuovo: risposta {copy.response_status}.")
+    else:
+        messages.error(
+            request,
+            "Invio non riuscito"
+            + (f" (risposta {copy.response_status})" if copy.response_status else "")
+            + ": sarà ritentato automaticamente.",
+        )
+    return redirect("area:webhooks")

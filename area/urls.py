@@ -21,4 +21,9 @@ urlpatterns = [
     path("allinea-scadenze/", alignment_views.alignment, name="alignment"),
     path("accesso-api/", api_views.api_access, name="api_access"),
     path("accesso-api/token/<int:pk>/revoca/", api_views.api_token_revoke, name="api_token_revoke"),
+    path("webhook/", api_views.webhooks, name="webhooks"),
+    path("webhook/<int:pk>/elimina/", api_views.webhook_delete, name="webhook_delete"),
+    path(
+        "webhook/consegne/<int:pk>/reinvia/", api_views.webhook_resend_view, name="webhook_resend"
+    ),
 ]

@@ -313,3 +313,8 @@ LOGGING = {
 # --- the JSON API (/api/v1/) ---------------------------------------------------------------
 # Requests per minute per token; beyond it the API answers 429.
 API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=600)
+# Webhooks: lifecycle events collected and due deliveries (retries) sent every minute.
+CELERY_BEAT_SCHEDULE["webhooks"] = {
+    "task": "api.tasks.collect_webhooks",
+    "schedule": 60.0,
+}

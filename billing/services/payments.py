@@ -125,6 +125,10 @@ def payment_apply(*, payment_id: int, paid_on: date | None = None, actor=None) -
         order_transition(order=order, to_status=OrderStatus.PAID, actor=actor, payment=payment)
         # The invoice is the last write: its number is locked only until this commit.
         invoice = invoice_issue(order=order, issued_on=paid_on)
+        # The customer's webhooks, in the outbox of the same transaction.
+        from api.webhooks import webhooks_order_paid
+
+        webhooks_order_paid(order=order, invoice=invoice)
 
         def notify():
             from billing.tasks import send_order_email
