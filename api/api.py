@@ -537,3 +537,62 @@ def invoice_pdf_view(request, invoice_id: int):
 def invoice_xml_view(request, invoice_id: int):
     """Il file FatturaPA (XML) trasmesso allo SDI."""
     return _document(request, invoice_id, "xml")
+
+
+# --- exports ---------------------------------------------------------------------------------
+
+CSV = {
+    200: {
+        "description": "CSV in UTF-8, separato da «;», numeri e date all'italiana",
+        "content": {"text/csv": {"schema": {"type": "string"}}},
+    }
+}
+
+
+@api.get(
+    "/exports/mailboxes.csv",
+    response=ERRORS,
+    tags=["esportazioni"],
+    openapi_extra={"responses": CSV},
+)
+def export_mailboxes(request, filters: Query[MailboxFilters]):
+    """Le caselle in CSV, con gli stessi filtri dell'elenco (paging escluso)."""
+    from api.exports import mailboxes_csv
+
+    today = _today()
+    customer = _customer(request)
+    content = mailboxes_csv(
+        customer,
+        Filters(
+            q=filters.q,
+            status=filters.status or "",
+            tier=filters.tier or "",
+            expiry=filters.expiry or "",
+        ),
+        today=today,
+        holder=filters.holder,
+    )
+    response = HttpResponse(content, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="caselle-pec-{today:%Y-%m-%d}.csv"'
+    return response
+
+
+@api.get(
+    "/exports/invoices.csv",
+    response=ERRORS,
+    tags=["esportazioni"],
+    openapi_extra={"responses": CSV},
+)
+def export_invoices(request, period: Query[InvoiceFilters]):
+    """Fatture e note di credito in CSV, per periodo di emissione (from, to)."""
+    from api.exports import ExportError, invoices_csv
+
+    try:
+        content = invoices_csv(
+            _customer(request), date_from=period.date_from, date_to=period.date_to
+        )
+    except ExportError as error:
+        raise ApiError(400, error.message, field=error.field) from None
+    response = HttpResponse(content, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="fatture.csv"'
+    return response

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from area import alignment_views, api_views, holder_views, views
+from area import alignment_views, api_views, export_views, holder_views, views
 
 app_name = "area"
 
@@ -22,6 +22,7 @@ urlpatterns = [
     path("accesso-api/", api_views.api_access, name="api_access"),
     path("accesso-api/token/<int:pk>/revoca/", api_views.api_token_revoke, name="api_token_revoke"),
     path("webhook/", api_views.webhooks, name="webhooks"),
+    path("esporta/", export_views.exports, name="exports"),
     path("webhook/<int:pk>/elimina/", api_views.webhook_delete, name="webhook_delete"),
     path(
         "webhook/consegne/<int:pk>/reinvia/", api_views.webhook_resend_view, name="webhook_resend"
