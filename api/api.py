@@ -8,7 +8,7 @@ always {"error": "...", "field": "..."} with a 4xx status and an Italian message
 from django.conf import settings
 from django.http import Http404, HttpResponse
 from django.utils import timezone
-from ninja import Header, NinjaAPI, Query
+from ninja import Header, NinjaAPI, Path, Query
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
@@ -184,7 +184,7 @@ def mailboxes_list(request, filters: Query[MailboxFilters]):
 
 
 @api.get("/mailboxes/{mailbox_id}", response={200: MailboxOut, **ERRORS}, tags=["caselle"])
-def mailbox_detail(request, mailbox_id: int):
+def mailbox_detail(request, mailbox_id: int = Path(..., ge=1, le=2**31 - 1)):
     """Una casella: servizi aggiuntivi, spazio usato, scadenza e stato."""
     mailbox = _mailbox(request, mailbox_id)
     today = _today()
@@ -449,7 +449,7 @@ def orders_list(request, paging: Query[Paging]):
 
 
 @api.get("/orders/{number}", response={200: OrderOut, **ERRORS}, tags=["ordini"])
-def order_detail(request, number: str):
+def order_detail(request, number: str = Path(..., max_length=20)):
     """Un ordine: righe, importi, stato, link per pagare, fatture."""
     order = selectors.customer_orders(_customer(request)).filter(number=number).first()
     if order is None:
@@ -481,7 +481,7 @@ def _invoice(request, invoice_id: int):
 
 
 @api.get("/invoices/{invoice_id}", response={200: InvoiceOut, **ERRORS}, tags=["fatture"])
-def invoice_detail(request, invoice_id: int):
+def invoice_detail(request, invoice_id: int = Path(..., ge=1, le=2**31 - 1)):
     """Una fattura o nota di credito, con le righe."""
     return selectors.invoice_dict(_invoice(request, invoice_id))
 
@@ -522,7 +522,7 @@ XML = {
     url_name="invoice_pdf",
     openapi_extra={"responses": PDF},
 )
-def invoice_pdf_view(request, invoice_id: int):
+def invoice_pdf_view(request, invoice_id: int = Path(..., ge=1, le=2**31 - 1)):
     """La copia di cortesia in PDF."""
     return _document(request, invoice_id, "pdf")
 
@@ -534,7 +534,7 @@ def invoice_pdf_view(request, invoice_id: int):
     url_name="invoice_xml",
     openapi_extra={"responses": XML},
 )
-def invoice_xml_view(request, invoice_id: int):
+def invoice_xml_view(request, invoice_id: int = Path(..., ge=1, le=2**31 - 1)):
     """Il file FatturaPA (XML) trasmesso allo SDI."""
     return _document(request, invoice_id, "xml")
 

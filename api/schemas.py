@@ -1,13 +1,14 @@
 """The shapes of the API's requests and answers (they make the OpenAPI schema)."""
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from ninja import Field, Schema
 
 Money = str  # "12.20": two decimals, a dot, never a float
 PaymentMethodIn = Literal["card", "paypal", "bank_transfer"]
 Quantities = dict[str, int]
+Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
 
 
 class ErrorOut(Schema):
@@ -115,7 +116,7 @@ class NewMailboxesIn(Schema):
 
 
 class AlignmentIn(Schema):
-    mailbox_ids: list[int] = Field(..., min_length=1, max_length=1000)
+    mailbox_ids: list[Id] = Field(..., min_length=1, max_length=1000)
     target: date
 
 
