@@ -11,12 +11,15 @@ from django.utils import timezone
 
 from area.forms import PaymentChoiceForm
 from area.views import area_required
+from billing.catalogue_cache import current_catalogue
 from billing.models import PaymentMethod
 from billing.pricing import PricingError
 from billing.services.alignment import (
+    aligned_mailbox,
     alignment_candidates,
     alignment_order_place,
     alignment_preview,
+    plan_label,
 )
 from billing.services.orders import OrderError
 from billing.views.common import current_customer
@@ -67,6 +70,7 @@ def alignment(request):
         except PricingError as problem:
             error = problem.message
         else:
+            catalogue = current_catalogue(today)
             token = signing.dumps(
                 {
                     "ids": [m.pk for m in mailboxes],
@@ -79,7 +83,10 @@ def alignment(request):
                 request,
                 "area/alignment_preview.html",
                 {
-                    "rows": list(zip(mailboxes, quote.rows, strict=True)),
+                    "rows": [
+                        (m, r, plan_label(catalogue, aligned_mailbox(m)))
+                        for m, r in zip(mailboxes, quote.rows, strict=True)
+                    ],
                     "quote": quote,
                     "payment_form": PaymentChoiceForm(initial={"token": token}),
                 },

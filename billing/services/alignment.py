@@ -37,6 +37,15 @@ def aligned_mailbox(mailbox: Mailbox) -> AlignedMailbox:
     )
 
 
+def plan_label(catalogue: Catalogue, aligned: AlignedMailbox) -> str:
+    """ "Pro + Conservazione PEC 5 GB": what the mailbox keeps for the added months."""
+    parts = [catalogue.tier(aligned.tier).name]
+    for code in catalogue.ordered(aligned.held):
+        addon = catalogue.addon(code)
+        parts.append(f"{addon.name} {addon.units(aligned.held[code])}")
+    return " + ".join(parts)
+
+
 def parse_target(value) -> date:
     if isinstance(value, date):
         return value
