@@ -7,7 +7,9 @@ from datetime import date
 
 import pytest
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Serialized rollback: the seeded catalogue is there at the start, and the flush at the end
+# leaves the database as the other serialized tests (tests/billing/test_concurrency.py) expect.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "25"))
 
