@@ -17,9 +17,15 @@ def test_three_mailboxes_are_aligned_to_one_date_and_paid(demo, live_server, sho
     login(page, live_server)
     page.get_by_role("link", name="Allinea le scadenze").click()
     page.wait_for_url("**/allinea-scadenze/")
+    offered = [
+        int(page.locator("input[name=caselle]").nth(n).get_attribute("value"))
+        for n in range(page.locator("input[name=caselle]").count())
+    ]
     chosen = list(
         Mailbox.objects.filter(
-            customer__user__email="demo@pecshop.example", status=MailboxStatus.ACTIVE
+            pk__in=offered,
+            customer__user__email="demo@pecshop.example",
+            status=MailboxStatus.ACTIVE,
         ).order_by("expires_on")[:3]
     )
     assert len(chosen) == 3
