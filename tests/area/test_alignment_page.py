@@ -76,3 +76,23 @@ def test_another_customers_mailbox_is_refused(client, alice, bob, make_mailbox):
 
 def test_a_visitor_is_sent_to_log_in(client):
     assert client.get(URL)["Location"].startswith(reverse("customers:login"))
+
+
+def test_mailbox_ids_are_never_written_with_a_thousands_separator(db):
+    from types import SimpleNamespace
+
+    from django.template.loader import render_to_string
+
+    mailbox = SimpleNamespace(
+        pk=12345,
+        address="tanti@pec.it",
+        tier=SimpleNamespace(name="Pro"),
+        status="active",
+        get_status_display="attiva",
+        expires_on=date(2027, 5, 25),
+    )
+    page = render_to_string(
+        "area/alignment.html", {"candidates": [mailbox], "selected": {12345}, "days": "30"}
+    )
+    assert 'id="casella-12345" name="caselle" value="12345" checked' in page
+    assert "12.345" not in page
