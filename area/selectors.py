@@ -236,21 +236,8 @@ class Filters:
     expiry: str = ""  # "", "30" (within 30 days) or "expired"
 
 
-def dashboard_lists(
-    customer: Customer | None,
-    filters: Filters,
-    *,
-    catalogue: Catalogue,
-    today: date,
-    own_page: int = 1,
-    others_page: int = 1,
-) -> dict[str, Page]:
-    """ "Le mie caselle PEC" and "PEC di altri titolari", filtered and paged, each page with
-    its rows worked out (`page.rows`). A user without a customer profile has none."""
-    if customer is None:
-        empty = Paginator(Mailbox.objects.none(), PAGE_SIZE).get_page(1)
-        empty.rows = []
-        return {"own": empty, "others": empty}
+def filtered_mailboxes(customer: Customer, filters: Filters, *, today: date) -> QuerySet[Mailbox]:
+    """The customer's mailboxes with the dashboard's filters, by address."""
     mailboxes = customer_mailboxes(customer).order_by("address")
     if filters.q:
         q = filters.q.strip()
@@ -274,6 +261,25 @@ def dashboard_lists(
         )
     elif filters.expiry == "expired":
         mailboxes = mailboxes.filter(status=MailboxStatus.EXPIRED)
+    return mailboxes
+
+
+def dashboard_lists(
+    customer: Customer | None,
+    filters: Filters,
+    *,
+    catalogue: Catalogue,
+    today: date,
+    own_page: int = 1,
+    others_page: int = 1,
+) -> dict[str, Page]:
+    """ "Le mie caselle PEC" and "PEC di altri titolari", filtered and paged, each page with
+    its rows worked out (`page.rows`). A user without a customer profile has none."""
+    if customer is None:
+        empty = Paginator(Mailbox.objects.none(), PAGE_SIZE).get_page(1)
+        empty.rows = []
+        return {"own": empty, "others": empty}
+    mailboxes = filtered_mailboxes(customer, filters, today=today)
     own_holder = customer.own_holder_id
     # Every row links to its page: one reverse, the id put in for each row.
     url = reverse("area:mailbox", args=[0]).removesuffix("0/")

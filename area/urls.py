@@ -1,7 +1,10 @@
 from django.urls import path
 
 from area import (
+    alignment_views,
+    api_views,
     cancellation_views,
+    export_views,
     holder_views,
     payment_methods_views,
     security_views,
@@ -61,5 +64,14 @@ urlpatterns = [
         "ordini/<str:number>/recesso/ricevuta/",
         withdrawal_views.withdrawal_receipt,
         name="withdrawal_receipt",
+    ),
+    path("allinea-scadenze/", alignment_views.alignment, name="alignment"),
+    path("accesso-api/", api_views.api_access, name="api_access"),
+    path("accesso-api/token/<int:pk>/revoca/", api_views.api_token_revoke, name="api_token_revoke"),
+    path("webhook/", api_views.webhooks, name="webhooks"),
+    path("esporta/", export_views.exports, name="exports"),
+    path("webhook/<int:pk>/elimina/", api_views.webhook_delete, name="webhook_delete"),
+    path(
+        "webhook/consegne/<int:pk>/reinvia/", api_views.webhook_resend_view, name="webhook_resend"
     ),
 ]

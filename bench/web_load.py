@@ -5,7 +5,7 @@ starts gunicorn on 127.0.0.1 and drives each page with wrk (Debian's `wrk` packa
 second process on loopback, for the same duration each, in one run:
 
 - /bench/minimal: a Django view that returns "ok" (the baseline),
-- / (the catalogue), /carrello/ with 3 mailboxes, /api/quote,
+- / (the catalogue), /carrello/ with 3 mailboxes, /api/quote, /api/v1/mailboxes (a token),
 - the Area Clienti dashboard with 50 mailboxes and a mailbox page, rendered on every
   request (nothing keeps a rendered page; each request also asks a new query string),
 
@@ -86,6 +86,7 @@ def _env() -> dict:
         "BENCHMARK_VIEWS": "true",
         # wrk drives /api/quote from one address far past the per-address rate limit.
         "API_RATE_LIMIT": "100000000",
+        "API_RATE_LIMIT_PER_MINUTE": "1000000000",  # wrk is one client with one token
         "LOG_LEVEL": "WARNING",
         "VAR_DIR": tempfile.mkdtemp(prefix="pecshop-webbench-"),
         "STATIC_ROOT": tempfile.mkdtemp(prefix="pecshop-webbench-static-"),
@@ -139,9 +140,12 @@ for _ in range(200):
     start = time.perf_counter()
     timer.get("/area-clienti/")
     times.append((time.perf_counter() - start) * 1000)
+from api.services import token_create
+_, api_token = token_create(customer=customer, name="bench", scope="read", expires_on=None,
+                            today=date.today())
 print(json.dumps({"cart_session": session.session_key,
                   "area_session": client.cookies["sessionid"].value, "mailbox": first.pk,
-                  "dashboard_ms": statistics.median(times)}))
+                  "dashboard_ms": statistics.median(times), "api_token": api_token}))
 """
 
 
@@ -150,8 +154,9 @@ def _wrk(
 ) -> dict:
     threads = str(min(2, connections))
     command = ["wrk", "-t", threads, "-c", str(connections), "-d", f"{seconds}s", "-s", script, url]
-    if cookie:
-        command[1:1] = ["-H", f"Cookie: {cookie}"]
+    if cookie:  # a session cookie, or an API token's whole header
+        header = cookie if cookie.startswith("Authorization:") else f"Cookie: {cookie}"
+        command[1:1] = ["-H", header]
     env = (
         {**os.environ, "MISS": "1"}
         if miss
@@ -242,6 +247,13 @@ def main() -> int:
             ("/api/quote", quote, None, 0.5, False),
             ("dashboard, 50 mailboxes", "/area-clienti/", area, 0.15, True),
             ("mailbox page", mailbox_page, area, 0.15, True),
+            (
+                "API mailboxes, 20 of 50",
+                "/api/v1/mailboxes?page_size=20",
+                f"Authorization: Bearer {ids['api_token']}",
+                0.3,
+                False,
+            ),
         ]
         pages = [p for p in pages if p[1] == "/bench/minimal" or args.only in p[0]]
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:

@@ -24,6 +24,7 @@ class ItemKind(models.TextChoices):
     ADDON = "addon", "servizio aggiuntivo"
     RENEWAL = "renewal", "rinnovo"
     UPGRADE = "upgrade", "cambio di tipologia"
+    ALIGNMENT = "alignment", "allineamento della scadenza"
 
 
 class Cart(models.Model):

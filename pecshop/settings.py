@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "area",
     "outbox",
     "operations",
+    "ninja",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -497,3 +499,11 @@ PERMISSIONS_POLICY = (
 # Pages that show one customer's data: never kept by a browser or a shared cache.
 PRIVATE_PATH_PREFIXES = ("/area-clienti/", "/ordini/", "/checkout/", "/carrello/", "/admin/",
                          "/pagamenti/")  # fmt: skip
+# --- the JSON API (/api/v1/) ---------------------------------------------------------------
+# Requests per minute per token; beyond it the API answers 429.
+API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=600)
+# Webhooks: lifecycle events collected and due deliveries (retries) sent every minute.
+CELERY_BEAT_SCHEDULE["webhooks"] = {
+    "task": "api.tasks.collect_webhooks",
+    "schedule": 60.0,
+}

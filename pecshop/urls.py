@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.http import HttpResponse
 from django.urls import include, path
 
+from api.api import api as api_v1
 from operations import views as operations_views
 
 
@@ -19,6 +20,7 @@ urlpatterns = [
     path("area-clienti/", include("area.urls")),
     path("pagamenti/", include("payments.urls")),
     path("admin/", admin.site.urls),
+    path("api/v1/", api_v1.urls),
 ]
 
 if settings.BENCHMARK_VIEWS:

@@ -103,6 +103,10 @@ def item_quote(
             ),
             confirm_archive_loss=bool(p.get("confirm_archive_loss", False)),
         )
+    if spec.kind == ItemKind.ALIGNMENT:
+        from billing.services.alignment import alignment_item_quote
+
+        return alignment_item_quote(catalogue, mailbox, p, today=today)
     if mailbox.status != MailboxStatus.ACTIVE:
         raise PricingError(
             f"La casella {mailbox.address} è scaduta: si può solo rinnovare.", field="mailbox"

@@ -388,6 +388,10 @@ def payment_apply(*, payment_id: int, paid_on: date | None = None, actor=None) -
         order_transition(order=order, to_status=OrderStatus.PAID, actor=actor, payment=payment)
         # The invoice is the last write: its number is locked only until this commit.
         invoice = invoice_issue(order=order, issued_on=paid_on)
+        # The customer's webhooks, in the outbox of the same transaction.
+        from api.webhooks import webhooks_order_paid
+
+        webhooks_order_paid(order=order, invoice=invoice)
 
         from billing.services.emails import order_email_queue
 
@@ -450,6 +454,15 @@ def order_fulfil(*, order: Order, paid_on: date, actor=None) -> None:
                     to_tier=tiers[p["to_tier"]],
                     today=paid_on,
                     add={addons[c]: q for c, q in p.get("add", {}).items()},
+                    actor=actor,
+                    reason=reason,
+                )
+            elif item.kind == ItemKind.ALIGNMENT:
+                mailbox_renew(
+                    mailbox=mailbox,
+                    years=0,
+                    until=date.fromisoformat(p["target"]),
+                    today=paid_on,
                     actor=actor,
                     reason=reason,
                 )

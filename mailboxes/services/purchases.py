@@ -190,8 +190,10 @@ def mailbox_renew(
     add: dict[AddOn, int] | None = None,
     actor=None,
     reason: str = "",
+    until: date | None = None,
 ) -> Mailbox:
-    """Extend the term by `years` from the current expiry (never from today).
+    """Extend the term by `years` from the current expiry (never from today), or up to
+    `until` (an alignment of expiries) with the same cascade.
 
     Before the expiry, changes of tier and lower quantities are scheduled for the day the
     running term ends; units added on the same tier start now (their rateo was paid).
@@ -224,7 +226,11 @@ def mailbox_renew(
             if addon_id not in sold and plan[addon_id]:
                 plan[addon_id] = 0
 
-    mailbox.expires_on = add_years(old_expiry, years)
+    if until is not None and until <= old_expiry:
+        raise TransitionError(
+            f"La nuova scadenza di {mailbox.address} deve seguire il {old_expiry:%d/%m/%Y}."
+        )
+    mailbox.expires_on = until or add_years(old_expiry, years)
     mailbox.save(update_fields=["expires_on", "updated_at"])
     event_record(
         mailbox=mailbox,

@@ -1,0 +1,180 @@
+"""Reads of the API, always scoped to the token's account (another account's = 404)."""
+
+from datetime import date
+
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.urls import reverse
+
+from area.selectors import Filters, customer_mailboxes, filtered_mailboxes, row
+from billing.catalogue_cache import current_catalogue
+from billing.models import Invoice, Order, PaymentMethod
+from customers.models import Customer
+from mailboxes.models import Mailbox
+
+
+def page_of(queryset, number: int, size: int):
+    paginator = Paginator(queryset, size)
+    # Past the last page: an empty page, not the last one again (clients loop until empty).
+    count = paginator.count
+    pages = max(1, paginator.num_pages)
+    start = (number - 1) * size
+    items = list(queryset[start : start + size]) if start < count else []
+    return {"count": count, "page": number, "pages": pages, "page_size": size}, items
+
+
+def mailbox_dict(catalogue, mailbox: Mailbox, today: date, own_holder_id) -> dict:
+    info = row(catalogue, mailbox, today)
+    holder = mailbox.holder
+    return {
+        "id": mailbox.pk,
+        "address": mailbox.address,
+        "tier": mailbox.tier.code,
+        "tier_name": mailbox.tier.name,
+        "status": mailbox.status,
+        "status_label": mailbox.get_status_display(),
+        "activated_on": mailbox.activated_on,
+        "expires_on": mailbox.expires_on,
+        "expiring": info.expiring,
+        "own": mailbox.holder_id == own_holder_id,
+        "holder": {"id": holder.pk, "name": holder.display_name, "tax_id": holder.tax_id},
+        "auto_renew": mailbox.auto_renew,
+        "addons": [
+            {
+                "code": item.addon.code,
+                "name": item.addon.name,
+                "quantity": item.quantity,
+                "status": item.status,
+                "next_quantity": item.next_quantity,
+            }
+            for item in mailbox.addons.all()
+        ],
+        "usage": [
+            {
+                "quota": quota,
+                "used_mb": bar.used_mb,
+                "quota_gb": bar.quota_gb,
+                "percent": bar.percent,
+            }
+            for quota, bar in zip(_quotas(catalogue, mailbox, info), info.usage, strict=True)
+        ],
+    }
+
+
+def _quotas(catalogue, mailbox, info) -> list[str]:
+    from billing.pricing import QUOTA_LABELS, quota_gb
+
+    return [
+        quota
+        for quota in QUOTA_LABELS
+        if quota_gb(catalogue, mailbox.tier.code, info.holdings, quota)
+        or getattr(mailbox, f"usage_{quota}_mb")
+    ]
+
+
+def mailbox_list(customer: Customer, filters: Filters, holder: str | None, *, today, page, size):
+    mailboxes = filtered_mailboxes(customer, filters, today=today)
+    if holder == "own":
+        mailboxes = mailboxes.filter(holder_id=customer.own_holder_id)
+    elif holder == "others":
+        mailboxes = mailboxes.exclude(holder_id=customer.own_holder_id)
+    meta, items = page_of(mailboxes, page, size)
+    catalogue = current_catalogue(today)
+    meta["items"] = [mailbox_dict(catalogue, m, today, customer.own_holder_id) for m in items]
+    return meta
+
+
+def mailbox_get(customer: Customer, mailbox_id: int) -> Mailbox | None:
+    return customer_mailboxes(customer).filter(pk=mailbox_id).first()
+
+
+def _url(name: str, *args) -> str:
+    return settings.SITE_URL + reverse(name, args=args)
+
+
+def invoice_ref(invoice: Invoice) -> dict:
+    return {
+        "id": invoice.pk,
+        "number": invoice.display_number,
+        "kind": invoice.kind,
+        "pdf_url": _url("api_v1:invoice_pdf", invoice.pk),
+        "xml_url": _url("api_v1:invoice_xml", invoice.pk),
+    }
+
+
+def order_dict(order: Order) -> dict:
+    awaiting = order.status == "awaiting"
+    online = order.payment_method in (PaymentMethod.CARD, PaymentMethod.PAYPAL)
+    return {
+        "number": order.number,
+        "status": order.status,
+        "status_label": order.get_status_display(),
+        "payment_method": order.payment_method,
+        "placed_on": order.placed_on,
+        "paid_at": order.paid_at,
+        "net": f"{order.net:.2f}",
+        "vat": f"{order.vat:.2f}",
+        "total": f"{order.total:.2f}",
+        "lines": [
+            {
+                "mailbox_id": line.item.mailbox_id,
+                "kind": line.kind,
+                "code": line.code,
+                "description": line.description,
+                "quantity": line.quantity,
+                "months": line.months,
+                "unit_price": f"{line.unit_price:.2f}",
+                "net": f"{line.net:.2f}",
+            }
+            for line in order.lines.all()
+        ],
+        "payment_url": _url("billing:order_pay", order.number) if awaiting and online else None,
+        "bank_transfer": {
+            "beneficiary": settings.BANK_ACCOUNT_HOLDER,
+            "iban": settings.BANK_IBAN,
+            "reference": f"Ordine {order.number}",
+        }
+        if awaiting and order.payment_method == PaymentMethod.BANK_TRANSFER
+        else None,
+        "invoices": [invoice_ref(i) for i in order.invoices.all()],
+    }
+
+
+def customer_orders(customer: Customer):
+    return Order.objects.filter(customer=customer).prefetch_related("lines__item", "invoices")
+
+
+def customer_invoices(customer: Customer, *, date_from=None, date_to=None):
+    invoices = (
+        Invoice.objects.filter(customer=customer)
+        .select_related("order")
+        .prefetch_related("lines")
+        .order_by("-issued_on", "-year", "-number")
+    )
+    if date_from:
+        invoices = invoices.filter(issued_on__gte=date_from)
+    if date_to:
+        invoices = invoices.filter(issued_on__lte=date_to)
+    return invoices
+
+
+def invoice_dict(invoice: Invoice) -> dict:
+    return {
+        **invoice_ref(invoice),
+        "issued_on": invoice.issued_on,
+        "order_number": invoice.order.number,
+        "net": f"{invoice.net:.2f}",
+        "vat": f"{invoice.vat:.2f}",
+        "total": f"{invoice.total:.2f}",
+        "lines": [
+            {
+                "code": line.code,
+                "description": line.description,
+                "quantity": line.quantity,
+                "months": line.months,
+                "unit_price": f"{line.unit_price:.2f}",
+                "net": f"{line.net:.2f}",
+            }
+            for line in invoice.lines.all()
+        ],
+    }

@@ -1,0 +1,139 @@
+"""Writes of the API app: tokens (created, used, revoked) and idempotent orders."""
+
+import hashlib
+import json
+import secrets
+from collections.abc import Callable
+from datetime import date, timedelta
+
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from api.models import ApiToken, IdempotencyKey, TokenScope
+from billing.models import Order
+from customers.models import Customer
+
+TOKEN_PREFIX = "pec_"
+LAST_USE_EVERY = timedelta(minutes=1)  # last use is written at most once a minute
+
+
+class TokenError(Exception):
+    """A token cannot be created as asked. The message is for the customer."""
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+def token_hash(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def token_create(
+    *, customer: Customer, name: str, scope: str, expires_on: date | None, today: date
+) -> tuple[ApiToken, str]:
+    """A new token and its secret, which is returned here and never again."""
+    name = (name or "").strip()
+    if not name:
+        raise TokenError("Dai un nome al token (es. «gestionale studio»).", field="name")
+    if len(name) > 100:
+        raise TokenError("Il nome può avere al massimo 100 caratteri.", field="name")
+    if scope not in TokenScope.values:
+        raise TokenError("Scegli i permessi del token.", field="scope")
+    if expires_on is not None and expires_on <= today:
+        raise TokenError("La scadenza del token deve essere futura.", field="expires_on")
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        customer=customer,
+        name=name,
+        prefix=raw[:12],
+        token_hash=token_hash(raw),
+        scope=scope,
+        expires_on=expires_on,
+    )
+    token.full_clean()
+    token.save()
+    return token, raw
+
+
+def token_revoke(*, token: ApiToken) -> ApiToken:
+    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    token.refresh_from_db()
+    return token
+
+
+def token_authenticate(raw: str, *, today: date) -> ApiToken | None:
+    """The live token with this secret, its last use noted; None if unknown, revoked or
+    expired (the token is valid up to the day before `expires_on`)."""
+    if not raw or not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
+        return None
+    token = (
+        ApiToken.objects.select_related("customer")
+        .filter(token_hash=token_hash(raw), revoked_at__isnull=True)
+        .first()
+    )
+    if token is None or (token.expires_on is not None and token.expires_on <= today):
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at >= LAST_USE_EVERY:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+    return token
+
+
+def token_rate_exceeded(token: ApiToken, *, limit: int, now=None) -> bool:
+    """Count one request in the token's current minute; True beyond `limit`."""
+    now = now or timezone.now()
+    key = f"api-rate:{token.pk}:{now:%Y%m%d%H%M}"
+    if cache.add(key, 1, timeout=120):
+        return limit < 1
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, timeout=120)
+        count = 1
+    return count > limit
+
+
+class IdempotencyConflict(Exception):
+    pass
+
+
+def request_fingerprint(operation: str, payload: dict) -> str:
+    body = json.dumps(payload, sort_keys=True, default=str)
+    return hashlib.sha256(f"{operation}\n{body}".encode()).hexdigest()
+
+
+def order_place_once(
+    *,
+    customer: Customer,
+    key: str,
+    fingerprint: str,
+    place: Callable[[str], Order],
+) -> tuple[Order, bool]:
+    """Place an order at most once per (customer, key): `place(placement_key)` is called
+    with a placement key derived from both, so concurrent requests with the same key meet
+    on the order's unique placement key and all get the one order. Returns the order and
+    whether it was placed by an earlier request. The same key with a different request
+    raises IdempotencyConflict."""
+    existing = IdempotencyKey.objects.filter(customer=customer, key=key).first()
+    if existing is not None:
+        if existing.fingerprint != fingerprint:
+            raise IdempotencyConflict
+        return Order.objects.get(pk=existing.order_id), True
+    placement_key = "api-" + hashlib.sha256(f"{customer.pk}:{key}".encode()).hexdigest()[:56]
+    before = Order.objects.filter(customer=customer, placement_key=placement_key).first()
+    order = before or place(placement_key)
+    try:
+        with transaction.atomic():
+            IdempotencyKey.objects.create(
+                customer=customer, key=key, fingerprint=fingerprint, order=order
+            )
+    except IntegrityError:
+        existing = IdempotencyKey.objects.get(customer=customer, key=key)
+        if existing.fingerprint != fingerprint:
+            raise IdempotencyConflict from None
+        return order, True
+    return order, before is not None
