@@ -178,7 +178,8 @@ class Fuzzer:
             )
             return None
         self.statuses[response.status_code // 100] += 1
-        if response.status_code >= 500:
+        readiness = path.startswith("/readyz") and response.status_code == 503
+        if response.status_code >= 500 and not readiness:  # 503: "not ready", by design
             data = kwargs.get("data")
             self.errors.append(
                 f"{response.status_code} {method.upper()} {path[:120]} {str(data)[:120]}"
