@@ -64,7 +64,7 @@ def test_switching_on_two_factor_authentication_from_the_area_clienti(page, live
     device.throttle_reset()
     page.fill("#id_code", code_of(device, 1))
     page.get_by_role("button", name="Verifica e accedi").click()
-    page.wait_for_url(live_server.url + "/")
+    page.wait_for_url("**/area-clienti/")  # a login lands on the Area Clienti
     page.goto(live_server.url + "/area-clienti/")
     assert "Le mie caselle PEC" in page.inner_text("main")
 
@@ -75,7 +75,7 @@ def test_switching_on_two_factor_authentication_from_the_area_clienti(page, live
     page.wait_for_url("**/accedi/verifica/")
     page.fill("#id_code", codes[0])
     page.get_by_role("button", name="Verifica e accedi").click()
-    page.wait_for_url(live_server.url + "/")
+    page.wait_for_url("**/area-clienti/")  # a login lands on the Area Clienti
     page.goto(live_server.url + "/area-clienti/sicurezza/")
     assert "Attiva." in page.inner_text("main")
     shoot(flow, "06-dopo-codice-di-recupero")
