@@ -62,27 +62,30 @@ def test_the_link_is_on_the_dashboard_the_order_page_and_the_mailbox_page(alice,
     assert url(paid_order) in client.get(f"/area-clienti/caselle/{mailbox.pk}/").content.decode()
 
 
-def test_the_link_is_in_the_order_paid_email(alice, order_for, pay, clock):
+def test_the_link_is_in_the_order_paid_email(
+    alice, order_for, pay, clock, django_capture_on_commit_callbacks
+):
     mail.outbox.clear()
     order = order_for(new_mailbox(alice))
-    pay(order)
-    from billing.services.emails import order_email_send
-
-    order_email_send(order_id=order.pk, kind="paid")
-    body = mail.outbox[-1].body
+    with django_capture_on_commit_callbacks(execute=True):  # the outbox sends after commit
+        pay(order)
+    [paid] = [m for m in mail.outbox if m.subject.startswith("Pagamento ricevuto")]
+    body = paid.body
     assert "Recedi dal contratto qui" in body and url(order) in body
     assert "entro il 09/12/2026 alle 23:59" in body
 
 
-def test_the_order_paid_email_of_a_business_offers_no_withdrawal(order_for, pay, clock):
-    from billing.services.emails import order_email_send
-
+def test_the_order_paid_email_of_a_business_offers_no_withdrawal(
+    order_for, pay, clock, django_capture_on_commit_callbacks
+):
     company = make_customer("ufficio@bianchi.example", COMPANY)
     order = order_for(new_mailbox(company), customer=company)
-    pay(order)
     mail.outbox.clear()
-    order_email_send(order_id=order.pk, kind="paid")
-    assert "recedere" not in mail.outbox[-1].body.lower()
+    with django_capture_on_commit_callbacks(execute=True):  # the outbox sends after commit
+        pay(order)
+    [paid] = [m for m in mail.outbox if m.subject.startswith("Pagamento ricevuto")]
+    assert "recedere" not in paid.body.lower()
+    assert "recedere" not in paid.alternatives[0][0].lower()
 
 
 def test_the_page_shows_what_is_undone_the_refund_and_the_deadline(alice, paid_order):
