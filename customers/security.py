@@ -21,7 +21,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
-from django_otp import devices_for_user, match_token
+from django_otp import match_token
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -129,7 +129,8 @@ def signup_confirm(*, user) -> None:
 
 
 def has_two_factor(user) -> bool:
-    return any(isinstance(device, TOTPDevice) for device in devices_for_user(user, confirmed=True))
+    """A confirmed TOTP device (recovery codes alone are no second factor): one query."""
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
 
 
 def totp_device_start(*, user) -> TOTPDevice:
