@@ -91,9 +91,12 @@ def _next_file_name() -> str:
 
 
 def _send_later(transmission_id: int) -> None:
+    """The task is a shortcut: with the broker down the row waits for `sdi_send_pending`
+    (beat) and the page that issued the document does not fail."""
     from billing.tasks import sdi_send_transmission
+    from pecshop.celery import enqueue
 
-    sdi_send_transmission.delay(transmission_id)
+    enqueue(sdi_send_transmission, transmission_id)
 
 
 def sdi_enqueue(
