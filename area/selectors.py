@@ -1,5 +1,6 @@
 """Reads for the Area Clienti, always scoped to one customer (or one mailbox)."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -407,6 +408,7 @@ class MailboxAction:
     style: str = "secondary"  # "primary", "secondary" or "danger"
     choices: tuple[str, ...] = ()
     to_tier: str = ""
+    note: str = ""
 
 
 PURCHASES = ("acquista", "aumenta", "multiutente", "upgrade", "rinnova")
@@ -430,6 +432,7 @@ def mailbox_actions(
     catalogue: Catalogue,
     holdings: dict[str, int],
     mailbox_only: bool = False,
+    withdrawable: Sequence[str] = (),
 ) -> list[MailboxAction]:
     """Every action the mailbox offers now, in the order the page shows them.
 
@@ -440,11 +443,14 @@ def mailbox_actions(
     - Rinnova, and Rinnova come <tipologia> for the other tiers: each offers to add only the
       add-ons its target tier sells (a Pro renewal offers neither Multiutente nor SMS);
     - Riduci GB: a GB add-on with a quota is held;
+    - Recedi dal contratto qui: one per order of the mailbox still in its withdrawal
+      period (`withdrawable`: their numbers, read by the caller with
+      `billing.services.withdrawals.withdrawable_orders`, so that this stays free of
+      queries);
     - Cambia titolare, Disdetta.
     Purchases other than the renewal need an active mailbox; a session opened with the
-    mailbox's own credentials may only renew it as it is. Nothing for a cancelled mailbox
-    or one awaiting payment. Withdrawal (Recedi, art. 54-bis) is not built yet: when it
-    is, its rule is added here.
+    mailbox's own credentials may only renew it as it is (no withdrawal either). Nothing
+    for a cancelled mailbox or one awaiting payment.
     """
     if mailbox.status not in (MailboxStatus.ACTIVE, MailboxStatus.EXPIRED):
         return []
@@ -539,6 +545,17 @@ def mailbox_actions(
                 )
             )
     if not mailbox_only:
+        for number in withdrawable:
+            actions.append(
+                MailboxAction(
+                    "recedi",
+                    "Recedi dal contratto qui",
+                    reverse("area:withdrawal", args=[number]),
+                    "danger",
+                    choices=(number,),
+                    note=f"ordine {number}: recesso possibile per 14 giorni dal pagamento",
+                )
+            )
         actions.append(MailboxAction("titolare", "Cambia titolare", url("holder")))
         actions.append(MailboxAction("disdetta", "Disdetta", url("cancel"), "danger"))
     return actions

@@ -199,6 +199,17 @@ def mailbox_detail(request, pk: int):
         if orders
         else []
     )
+    # The orders of this mailbox still in their withdrawal period: one query, read here so
+    # that the selector deciding the actions stays free of queries.
+    withdrawable = (
+        []
+        if mailbox_only
+        else list(
+            withdrawable_orders(
+                customer=mailbox.customer, today=today, mailbox=mailbox
+            ).values_list("number", flat=True)
+        )
+    )
     return render(
         request,
         "area/mailbox.html",
@@ -212,6 +223,7 @@ def mailbox_detail(request, pk: int):
                 catalogue=catalogue,
                 holdings=info.holdings,
                 mailbox_only=mailbox_only,
+                withdrawable=withdrawable,
             ),
             "events": events,
             "orders": orders,
@@ -219,9 +231,6 @@ def mailbox_detail(request, pk: int):
             "mailbox_only": mailbox_only,
             "is_own": mailbox.holder_id == mailbox.customer.own_holder_id,
             "can_change": mailbox.status == MailboxStatus.ACTIVE and not mailbox_only,
-            "withdrawable": []
-            if mailbox_only
-            else withdrawable_orders(customer=mailbox.customer, today=today, mailbox=mailbox),
             "space_to_free": space_to_free(mailbox, today, catalogue, info.holdings),
         },
     )

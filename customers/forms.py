@@ -3,7 +3,6 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 
 from customers import fiscal
@@ -163,15 +162,12 @@ class OutboxPasswordResetForm(PasswordResetForm):
         html_email_template_name=None,
     ):
         from outbox.services import email_enqueue
+        from pecshop.mail import email_build
 
         subject = "".join(render_to_string(subject_template_name, context).splitlines())
-        message = EmailMultiAlternatives(
-            subject, render_to_string(email_template_name, context), from_email, [to_email]
-        )
-        if html_email_template_name is not None:
-            message.attach_alternative(
-                render_to_string(html_email_template_name, context), "text/html"
-            )
+        # emails/<name>.txt and emails/<name>.html, as every e-mail of the shop.
+        name = email_template_name.removeprefix("emails/").removesuffix(".txt")
+        message = email_build(name, context, subject=subject, to=[to_email], from_email=from_email)
         email_enqueue(message=message)
 
 

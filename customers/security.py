@@ -17,17 +17,17 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
-from django.core.mail import send_mail
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
-from django_otp import devices_for_user, match_token
+from django_otp import match_token
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from customers.models import Customer, SecurityEvent, SecurityEventKind
+from outbox.services import email_enqueue
+from pecshop.mail import email_build
 
 RECOVERY_CODES = 10
 TOTP_DEVICE_NAME = "App di autenticazione"
@@ -69,9 +69,16 @@ def signup_link(user, next_url: str = "") -> str:
     return f"{settings.SITE_URL}{path}"
 
 
-def _send(to: str, template: str, context: dict) -> None:
-    subject, _, body = render_to_string(template, context).partition("\n\n")
-    send_mail(subject.strip(), body, settings.DEFAULT_FROM_EMAIL, [to])
+SIGNUP_SUBJECTS = {
+    "signup_confirm": "Conferma il tuo indirizzo per PEC Shop",
+    "signup_existing": "Il tuo account PEC Shop",
+}
+
+
+def _send(to: str, name: str, context: dict, *, key: str | None = None) -> None:
+    """The e-mail `name` (text and HTML) to the outbox, in the caller's transaction."""
+    message = email_build(name, context, subject=SIGNUP_SUBJECTS[name], to=[to])
+    email_enqueue(message=message, key=key)
 
 
 def customer_signup(*, email: str, password: str, next_url: str = "") -> None:
@@ -88,22 +95,27 @@ def customer_signup(*, email: str, password: str, next_url: str = "") -> None:
         with transaction.atomic():
             user.save()
             Customer.objects.create(user=user)
-        # Sent once the account is saved (a failed send leaves an account that a new
-        # signup with the same address confirms through the e-mail to the owner).
-        _send(email, "emails/signup_confirm.txt", {"link": signup_link(user, next_url)})
+            # Written with the account, sent after commit: once per account.
+            _send(
+                email,
+                "signup_confirm",
+                {"link": signup_link(user, next_url)},
+                key=f"signup_confirm:{user.pk}",
+            )
         return
     dummy_password_check(password)  # the same work as hashing the new password
     pending = not existing.is_active and existing.last_login is None
-    _send(
-        email,
-        "emails/signup_existing.txt",
-        {
-            "pending": pending,
-            "link": signup_link(existing, next_url) if pending else "",
-            "login_url": f"{settings.SITE_URL}{reverse('customers:login')}",
-            "reset_url": f"{settings.SITE_URL}{reverse('customers:password_reset')}",
-        },
-    )
+    with transaction.atomic():
+        _send(
+            email,
+            "signup_existing",
+            {
+                "pending": pending,
+                "link": signup_link(existing, next_url) if pending else "",
+                "login_url": f"{settings.SITE_URL}{reverse('customers:login')}",
+                "reset_url": f"{settings.SITE_URL}{reverse('customers:password_reset')}",
+            },
+        )
 
 
 @transaction.atomic
@@ -117,7 +129,8 @@ def signup_confirm(*, user) -> None:
 
 
 def has_two_factor(user) -> bool:
-    return any(isinstance(device, TOTPDevice) for device in devices_for_user(user, confirmed=True))
+    """A confirmed TOTP device (recovery codes alone are no second factor): one query."""
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
 
 
 def totp_device_start(*, user) -> TOTPDevice:

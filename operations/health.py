@@ -6,8 +6,8 @@ adds a check of an outbox-like table in a few lines:
 
     from operations import health
     health.register_backlog(
-        "sdi", "documenti SDI da trasmettere",
-        lambda: SdiDocument.objects.exclude(status__in=["delivered", "not_delivered"]),
+        "sdi", "documenti da trasmettere allo SdI",
+        lambda: SdiTransmission.objects.filter(state=SdiState.QUEUED),
     )
 
 (called from the app's `AppConfig.ready`). A backlog fails when its oldest item has waited

@@ -38,10 +38,10 @@ def test_every_locked_dependency_has_a_hash_and_the_indirect_ones_are_there():
 
 def test_a_requirement_added_without_locking_is_named(copy):
     with (copy / "requirements.txt").open("a") as f:
-        f.write("django-axes==8.0.0\n")
+        f.write("tablib==3.5.0\n")
     assert load_checker(copy).problems() == [
-        "requirements.lock: django-axes==8.0.0 of requirements.txt is not locked",
-        "requirements-dev.lock: django-axes==8.0.0 of requirements-dev.txt is not locked",
+        "requirements.lock: tablib==3.5.0 of requirements.txt is not locked",
+        "requirements-dev.lock: tablib==3.5.0 of requirements-dev.txt is not locked",
     ]
 
 

@@ -91,7 +91,8 @@ def _next_file_name() -> str:
 
 
 def _send_later(transmission_id: int) -> None:
-    # With the broker down the beat job (`sdi_send_pending`) sends it.
+    """The task is a shortcut: with the broker down the row waits for `sdi_send_pending`
+    (beat) and the page that issued the document does not fail."""
     from billing.tasks import sdi_send_transmission
     from pecshop.celery import enqueue
 
@@ -313,7 +314,7 @@ def _receipt_apply(*, name: str, content: bytes, digest: str) -> str:
         name=name, content=content, digest=digest, status=SdiReceiptStatus.APPLIED, **fields
     )
     if target == SdiState.NOT_DELIVERED:
-        transaction.on_commit(partial(_notify_later, transmission.pk))
+        not_delivered_email_queue(transmission=transmission)
     elif target == SdiState.DISCARDED:
         logger.error(
             "SDI discarded %s (%s): %s", receipt.file_name, transmission.invoice, receipt.errors
@@ -334,57 +335,55 @@ def sdi_receipts_read(*, channel: SdiChannel | None = None) -> dict[str, int]:
 # --- the customer, on a missed delivery ----------------------------------------------------
 
 
-def _notify_later(transmission_id: int) -> None:
-    from billing.tasks import sdi_not_delivered_email
+def not_delivered_email_queue(*, transmission: SdiTransmission) -> bool:
+    """Tell the customer that the document is valid and where the original is, with the
+    courtesy copy attached (regenerated from the issued document when sent): written to the
+    outbox in the caller's transaction, once per transmission (`customer_notified_at`)."""
+    from billing.documents import document_from_invoice
+    from billing.services.emails import INVOICE_PDF
+    from outbox.attachments import Reference
+    from outbox.services import email_enqueue
+    from pecshop.mail import email_build
 
-    sdi_not_delivered_email.delay(transmission_id)
+    claimed = SdiTransmission.objects.filter(
+        pk=transmission.pk, state=SdiState.NOT_DELIVERED, customer_notified_at__isnull=True
+    ).update(customer_notified_at=timezone.now())
+    if not claimed:
+        return False
+    invoice = Invoice.objects.select_related("customer__user", "order").get(
+        pk=transmission.invoice_id
+    )
+    document = document_from_invoice(invoice)
+    title, is_credit_note = document.title, document.is_credit_note
+    message = email_build(
+        "sdi_not_delivered",
+        {"invoice": invoice, "title": title, "transmission": transmission},
+        subject=f"{title} n. {invoice.display_number}: l'originale è nell'area "
+        "riservata dell'Agenzia delle Entrate",
+        to=[invoice.customer.user.email],
+    )
+    name = "nota-di-credito" if is_credit_note else "fattura"
+    email_enqueue(
+        message=message,
+        key=f"sdi_not_delivered:{transmission.pk}",
+        references=[
+            Reference(
+                filename=f"{name}-{invoice.year}-{invoice.number}.pdf",
+                mimetype="application/pdf",
+                source=INVOICE_PDF,
+                ref=invoice.pk,
+            )
+        ],
+    )
+    return True
 
 
 def not_delivered_email_send(*, transmission_id: int) -> str:
-    """Tell the customer that the document is valid and where the original is, with the
-    courtesy copy attached. Sent once per transmission."""
-    from django.core.mail import EmailMessage
-    from django.template.loader import render_to_string
-
-    from billing.documents import document_from_invoice, invoice_pdf
-
-    transmission = SdiTransmission.objects.select_related(
-        "invoice__customer__user", "invoice__order"
-    ).get(pk=transmission_id)
-    if transmission.state != SdiState.NOT_DELIVERED or transmission.customer_notified_at:
-        return "already"
-    invoice = transmission.invoice
-    document = document_from_invoice(invoice)
-    message = EmailMessage(
-        subject=f"{document.title} n. {invoice.display_number}: l'originale è nell'area "
-        "riservata dell'Agenzia delle Entrate",
-        body=render_to_string(
-            "emails/sdi_not_delivered.txt",
-            {
-                "invoice": invoice,
-                "title": document.title,
-                "transmission": transmission,
-                "site_url": settings.SITE_URL,
-            },
-        ),
-        to=[invoice.customer.user.email],
-    )
-    name = "nota-di-credito" if document.is_credit_note else "fattura"
-    message.attach(
-        f"{name}-{invoice.year}-{invoice.number}.pdf", invoice_pdf(document), "application/pdf"
-    )
-    # Claimed first: two workers never both send it; a failed send frees the claim again.
-    claimed = SdiTransmission.objects.filter(
-        pk=transmission.pk, customer_notified_at__isnull=True
-    ).update(customer_notified_at=timezone.now())
-    if not claimed:
-        return "already"
-    try:
-        message.send()
-    except Exception:
-        SdiTransmission.objects.filter(pk=transmission.pk).update(customer_notified_at=None)
-        raise
-    return "sent"
+    """For a task queued before the outbox (by id): queue the e-mail now, once."""
+    with transaction.atomic():
+        transmission = SdiTransmission.objects.select_for_update().get(pk=transmission_id)
+        queued = not_delivered_email_queue(transmission=transmission)
+    return "sent" if queued else "already"
 
 
 # --- discards ------------------------------------------------------------------------------

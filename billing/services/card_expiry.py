@@ -1,5 +1,7 @@
 """A saved card that expires before the next automatic renewal's charge: the customer is
-told by e-mail 30 days before that charge (once per card, mailbox and expiry)."""
+told by e-mail 30 days before that charge (once per card, mailbox and expiry). The notice
+row and the e-mail's outbox row are written in one transaction; the outbox sends it after
+commit."""
 
 import logging
 from datetime import date, timedelta
@@ -7,7 +9,6 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
@@ -15,6 +16,8 @@ from billing.models import CardExpiryNotice
 from billing.services.autorenew import AUTORENEW_DAYS
 from billing.services.saved_cards import default_card
 from mailboxes.models import Mailbox, MailboxStatus
+from outbox.services import email_enqueue
+from pecshop.mail import email_build
 
 logger = logging.getLogger(__name__)
 
@@ -47,39 +50,51 @@ def card_expiry_notices(*, today: date) -> dict[str, int]:
                 notice = CardExpiryNotice.objects.create(
                     card=card, mailbox=mailbox, expires_on=mailbox.expires_on
                 )
-                transaction.on_commit(lambda pk=notice.pk: _send_later(pk))
+                notice.mailbox = mailbox
+                notice.card = card
+                card_expiry_notice_queue(notice=notice)
         except IntegrityError:
             continue  # told already
         counts["noticed"] += 1
     return counts
 
 
-def _send_later(notice_id: int) -> None:
-    from billing.tasks import send_card_expiry_notice
-
-    send_card_expiry_notice.delay(notice_id)
-
-
-def card_expiry_notice_send(*, notice_id: int) -> str:
-    notice = CardExpiryNotice.objects.select_related("card", "mailbox__customer__user").get(
-        pk=notice_id
-    )
-    if notice.sent_at is not None:
-        return "already sent"
+def card_expiry_email_render(*, notice: CardExpiryNotice) -> EmailMessage:
     mailbox = notice.mailbox
     context = {
         "card": notice.card,
         "mailbox": mailbox,
         "charge_on": mailbox.expires_on - timedelta(days=AUTORENEW_DAYS),
         "methods_url": settings.SITE_URL + reverse("area:payment_methods"),
-        "site_url": settings.SITE_URL,
     }
-    EmailMessage(
+    return email_build(
+        "card_expiring",
+        context,
         subject=f"La carta del rinnovo automatico di {mailbox.address} scade prima del rinnovo",
-        body=render_to_string("emails/card_expiring.txt", context),
         to=[mailbox.customer.email],
-    ).send()
-    CardExpiryNotice.objects.filter(pk=notice.pk, sent_at__isnull=True).update(
-        sent_at=timezone.now()
     )
-    return "sent"
+
+
+def card_expiry_notice_queue(*, notice: CardExpiryNotice) -> bool:
+    """The notice's e-mail to the outbox in the caller's transaction, once per notice
+    (`sent_at`: when it was handed to the outbox). False if it was before."""
+    if notice.sent_at is not None:
+        return False
+    email = email_enqueue(
+        message=card_expiry_email_render(notice=notice), key=f"card_expiry:{notice.pk}"
+    )
+    notice.sent_at = timezone.now()
+    CardExpiryNotice.objects.filter(pk=notice.pk).update(sent_at=notice.sent_at)
+    return email is not None
+
+
+def card_expiry_notice_send(*, notice_id: int) -> str:
+    """For a task queued before the outbox (by id): queue the e-mail now, once."""
+    with transaction.atomic():
+        notice = (
+            CardExpiryNotice.objects.select_for_update(of=("self",))
+            .select_related("card", "mailbox__customer__user")
+            .get(pk=notice_id)
+        )
+        queued = card_expiry_notice_queue(notice=notice)
+    return "sent" if queued else "already sent"

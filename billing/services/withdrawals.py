@@ -459,18 +459,16 @@ def _order_withdraw(*, order: Order, now: datetime, iban: str, actor) -> Withdra
         undone=undone,
         space_to_free=notes,
     )
+    # The acknowledgement on a durable medium, written with the withdrawal itself.
+    withdrawal_email_queue(withdrawal=withdrawal)
     withdrawal_id = withdrawal.pk
 
-    def after_commit():
-        from billing.tasks import refund_withdrawal, send_withdrawal_email
-        from pecshop.celery import enqueue
+    if method == RefundMethod.GATEWAY:
+        # After commit; with the broker down the refunds sweep (`refunds_pending_run`) does it.
+        from billing.tasks import refund_withdrawal
+        from pecshop.celery import enqueue_on_commit
 
-        send_withdrawal_email.delay(withdrawal_id)
-        if method == RefundMethod.GATEWAY:
-            # With the broker down the refunds sweep (`refunds_pending_run`) takes it.
-            enqueue(refund_withdrawal, withdrawal_id)
-
-    transaction.on_commit(after_commit)
+        enqueue_on_commit(refund_withdrawal, withdrawal_id)
     return withdrawal
 
 
@@ -595,43 +593,56 @@ def withdrawal_bank_refund_done(*, withdrawal: Withdrawal, actor, reference: str
 # --- the acknowledgement on a durable medium ------------------------------------------------
 
 
-def withdrawal_email_send(*, withdrawal_id: int) -> str:
-    """The acknowledgement e-mail with the credit note attached, once per withdrawal."""
-    from django.core.mail import EmailMessage
-    from django.template.loader import render_to_string
+EMAIL_WITHDRAWAL = "email_withdrawal"
 
+
+def withdrawal_email_queue(*, withdrawal: Withdrawal) -> bool:
+    """The acknowledgement e-mail (text and HTML) with the credit note attached, to the
+    outbox in the caller's transaction: once per withdrawal (the order's event
+    `email_withdrawal` and the outbox key). False if it was written before."""
     from billing.models import OrderEvent
+    from billing.services.emails import INVOICE_PDF
+    from outbox.attachments import Reference
+    from outbox.services import email_enqueue
+    from pecshop.mail import email_build
 
-    withdrawal = Withdrawal.objects.select_related(
-        "order__customer__user", "order__billing_holder", "credit_note"
-    ).get(pk=withdrawal_id)
     order = withdrawal.order
-    if OrderEvent.objects.filter(order=order, kind="email_withdrawal").exists():
-        return "already sent"
-    body = render_to_string(
-        "emails/withdrawal_confirmed.txt",
-        {"withdrawal": withdrawal, "order": order, "site_url": settings.SITE_URL},
-    )
-    message = EmailMessage(
+    if OrderEvent.objects.filter(order=order, kind=EMAIL_WITHDRAWAL).exists():
+        return False
+    message = email_build(
+        "withdrawal_confirmed",
+        {"withdrawal": withdrawal, "order": order},
         subject=f"Recesso registrato: ordine {order.number}",
-        body=body,
         to=[order.customer.email],
     )
-    if withdrawal.credit_note is not None:
-        from billing.documents import document_from_invoice, invoice_pdf
+    references = []
+    note: Invoice | None = withdrawal.credit_note
+    if note is not None:
+        # An issued credit note never changes: its PDF is made again when the e-mail leaves.
+        references.append(
+            Reference(
+                filename=f"nota-di-credito-{note.year}-{note.number}.pdf",
+                mimetype="application/pdf",
+                source=INVOICE_PDF,
+                ref=note.pk,
+            )
+        )
+    email = email_enqueue(message=message, key=f"withdrawal:{withdrawal.pk}", references=references)
+    if email is None:
+        return False
+    OrderEvent.objects.create(order=order, kind=EMAIL_WITHDRAWAL, data={"to": order.customer.email})
+    return True
 
-        note: Invoice = withdrawal.credit_note
-        message.attach(
-            f"nota-di-credito-{note.year}-{note.number}.pdf",
-            invoice_pdf(document_from_invoice(note)),
-            "application/pdf",
-        )
-    message.send()
+
+def withdrawal_email_send(*, withdrawal_id: int) -> str:
+    """For a task queued before the outbox (by id): queue the acknowledgement now, once."""
     with transaction.atomic():
-        OrderEvent.objects.create(
-            order=order, kind="email_withdrawal", data={"to": order.customer.email}
-        )
-    return "sent"
+        Order.objects.select_for_update(of=("self",)).filter(withdrawal__pk=withdrawal_id).first()
+        withdrawal = Withdrawal.objects.select_related(
+            "order__customer__user", "order__billing_holder", "credit_note"
+        ).get(pk=withdrawal_id)
+        queued = withdrawal_email_queue(withdrawal=withdrawal)
+    return "sent" if queued else "already sent"
 
 
 def refund_summary(withdrawal: Withdrawal) -> str:

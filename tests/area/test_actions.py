@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 
 from addons.models import Tier
-from area.selectors import mailbox_actions
+from area.selectors import PURCHASES, mailbox_actions
 from mailboxes.models import Mailbox, MailboxStatus
 from tests.conftest import domain_catalogue
 
@@ -16,7 +16,7 @@ EXPIRY = date(2027, 5, 25)
 ALL_TIERS = ("standard", "pro", "premium")
 
 
-def offered(tier, status, holdings=None, *, expires_on=EXPIRY, mailbox_only=False):
+def offered(tier, status, holdings=None, *, expires_on=EXPIRY, mailbox_only=False, withdrawable=()):
     mailbox = Mailbox(pk=7, tier=Tier(code=tier), status=status, expires_on=expires_on)
     actions = mailbox_actions(
         mailbox,
@@ -24,6 +24,7 @@ def offered(tier, status, holdings=None, *, expires_on=EXPIRY, mailbox_only=Fals
         catalogue=domain_catalogue(),
         holdings=holdings or {},
         mailbox_only=mailbox_only,
+        withdrawable=withdrawable,
     )
     return [(a.code, a.to_tier, a.choices) for a in actions]
 
@@ -126,10 +127,64 @@ def test_a_mailbox_credential_session_is_offered_only_the_plain_renewal():
     ]
 
 
-def test_withdrawal_is_not_offered_yet():
-    # "Recedi" (art. 54-bis) is not built: the selector offers nothing under that name.
-    for tier in ALL_TIERS:
-        assert "recedi" not in [code for code, _, _ in offered(tier, MailboxStatus.ACTIVE)]
+RECEDI = ("recedi", "", ("2026-000012",))
+
+
+@pytest.mark.parametrize(
+    "status, withdrawable, mailbox_only, expected",
+    [
+        # An order of the mailbox in its period: offered before the account's actions.
+        (MailboxStatus.ACTIVE, ("2026-000012",), False, [RECEDI, *ACCOUNT]),
+        (MailboxStatus.EXPIRED, ("2026-000012",), False, [RECEDI, *ACCOUNT]),
+        # One per order still in its period.
+        (
+            MailboxStatus.ACTIVE,
+            ("2026-000013", "2026-000012"),
+            False,
+            [("recedi", "", ("2026-000013",)), RECEDI, *ACCOUNT],
+        ),
+        # No order in its period (a business, past the 14 days, withdrawn already).
+        (MailboxStatus.ACTIVE, (), False, ACCOUNT),
+        # A session opened with the mailbox's own credentials never withdraws.
+        (MailboxStatus.ACTIVE, ("2026-000012",), True, []),
+        (MailboxStatus.CANCELLED, ("2026-000012",), False, []),
+        (MailboxStatus.PENDING, ("2026-000012",), False, []),
+    ],
+)
+def test_withdrawal_is_offered_for_each_order_of_the_mailbox_in_its_period(
+    status, withdrawable, mailbox_only, expected
+):
+    expires_on = date(2026, 11, 1) if status == MailboxStatus.EXPIRED else EXPIRY
+    actions = [
+        a
+        for a in offered(
+            "pro",
+            status,
+            expires_on=expires_on,
+            mailbox_only=mailbox_only,
+            withdrawable=withdrawable,
+        )
+        if a[0] not in PURCHASES
+    ]
+    assert actions == expected
+
+
+def test_the_withdrawal_action_leads_to_its_order_s_withdrawal_page():
+    mailbox = Mailbox(pk=7, tier=Tier(code="pro"), status=MailboxStatus.ACTIVE, expires_on=EXPIRY)
+    [recedi] = [
+        a
+        for a in mailbox_actions(
+            mailbox,
+            TODAY,
+            catalogue=domain_catalogue(),
+            holdings={},
+            withdrawable=("2026-000012",),
+        )
+        if a.code == "recedi"
+    ]
+    assert recedi.label == "Recedi dal contratto qui"
+    assert recedi.url == "/area-clienti/ordini/2026-000012/recesso/"
+    assert recedi.style == "danger"
 
 
 # --- the pages show exactly what the selector returns -----------------------------------------

@@ -140,7 +140,7 @@ def test_after_losing_the_phone_a_recovery_code_lets_the_customer_switch_it_off(
     off = client.post("/area-clienti/sicurezza/disattiva/", {"code": codes[1]})
     assert off.status_code == 302
     assert not has_two_factor(alice.user)
-    assert password_step(Client())["Location"] == "/"
+    assert password_step(Client())["Location"] == "/area-clienti/"  # no second step
 
 
 def staff_user(username="sara", group="Supporto"):
@@ -234,7 +234,7 @@ def test_staff_reset_a_lost_second_factor_with_an_audit_event(client, alice):
     event = SecurityEvent.objects.get(kind=SecurityEventKind.TWO_FACTOR_RESET)
     assert (event.user, event.actor) == (alice.user, boss)
     assert event.reason == "Telefono perso, verificato via PEC"
-    assert password_step(Client())["Location"] == "/"
+    assert password_step(Client())["Location"] == "/area-clienti/"  # no second step
 
 
 def test_support_staff_cannot_reset_a_second_factor(client, alice):

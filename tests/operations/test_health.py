@@ -58,6 +58,7 @@ def test_readiness_is_200_and_json_when_every_dependency_answers(worker, client)
         "nightly",
         "provisioning",
         "emails",
+        "sdi",
     }
     assert body["checks"]["nightly"]["age_hours"] == pytest.approx(3, abs=0.1)
     assert body["checks"]["emails"]["count"] == 0
@@ -162,15 +163,15 @@ def test_a_new_backlog_is_a_few_lines(client, settings):
     from outbox.models import OutboundEmail
 
     health.register_backlog(
-        "sdi", "documenti SDI da trasmettere", lambda: OutboundEmail.objects.filter(key="sdi")
+        "esempio", "righe di esempio", lambda: OutboundEmail.objects.filter(key="esempio")
     )
     try:
         settings.HEALTH_BACKLOG_MAX_COUNT = 0
-        assert ready(client, "sdi").status_code == 200
-        OutboundEmail.objects.create(key="sdi", subject="x", from_email="a@b.it", to=["c@d.it"])
-        assert ready(client, "sdi").json()["failing"] == ["sdi"]
+        assert ready(client, "esempio").status_code == 200
+        OutboundEmail.objects.create(key="esempio", subject="x", from_email="a@b.it", to=["c@d.it"])
+        assert ready(client, "esempio").json()["failing"] == ["esempio"]
     finally:
-        del health.CHECKS["sdi"]
+        del health.CHECKS["esempio"]
 
 
 @pytest.mark.django_db
@@ -227,3 +228,29 @@ def test_the_beat_check_reads_the_age_of_the_schedule_file(settings, tmp_path):
     old = time.time() - 600
     os.utime(tmp_path / "celerybeat-schedule.db", (old, old))
     assert [r.ok for r in health.run_checks(["beat"])] == [False]
+
+
+@pytest.mark.django_db
+def test_documents_waiting_for_the_sdi_are_a_backlog_readyz_names_when_old(
+    client, alice, order_for, pay
+):
+    from billing.sdi.models import SdiState, SdiTransmission
+    from tests.billing.test_orders import new_mailbox
+
+    assert health.CHECKS["sdi"].label == "documenti da trasmettere allo SdI"
+    assert ready(client, "sdi").status_code == 200
+    pay(order_for(new_mailbox(alice)))  # the invoice's transmission, queued in its transaction
+    transmission = SdiTransmission.objects.get(state=SdiState.QUEUED)
+    assert ready(client, "sdi").status_code == 200  # just written: the task sends it
+
+    SdiTransmission.objects.filter(pk=transmission.pk).update(
+        created_at=timezone.now() - timedelta(hours=1)
+    )
+    body = ready(client, "sdi").json()
+    assert body["failing"] == ["sdi"]
+    assert "sdi" in client.get("/readyz").json()["failing"]  # a default check too
+
+    SdiTransmission.objects.filter(pk=transmission.pk).update(
+        state=SdiState.SENT, file_name="IT01234567890_00001.xml"
+    )
+    assert ready(client, "sdi").status_code == 200
