@@ -205,7 +205,7 @@ class SdiReceiptAdmin(LargeTableAdmin):
     def text(self, obj):
         content = bytes(obj.content)
         return format_html(
-            '<pre style="white-space: pre-wrap">{}</pre>',
+            '<pre class="sdi-errors">{}</pre>',
             content.decode("utf-8", errors="replace")[:20000],
         )
 
