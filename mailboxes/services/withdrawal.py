@@ -22,7 +22,7 @@ from mailboxes.models import (
 )
 from mailboxes.services.changes import mailbox_cancel
 from mailboxes.services.platform import provisioning_enqueue, quotas_payload
-from mailboxes.services.purchases import addon_attach
+from mailboxes.services.purchases import _change_tier, addon_attach
 from mailboxes.services.transitions import (
     TransitionError,
     event_record,
@@ -114,21 +114,6 @@ def mailbox_withdraw_units(
     return mailbox
 
 
-def _set_tier(mailbox: Mailbox, tier: Tier, *, actor=None, reason: str = "") -> None:
-    old = mailbox.tier
-    if old.pk == tier.pk:
-        return
-    mailbox.tier = tier
-    mailbox.save(update_fields=["tier", "updated_at"])
-    event_record(
-        mailbox=mailbox,
-        kind=EventKind.TIER_CHANGED,
-        actor=actor,
-        reason=reason,
-        data={"from": old.code, "to": tier.code},
-    )
-
-
 @transaction.atomic
 def mailbox_withdraw_upgrade(
     *,
@@ -152,7 +137,7 @@ def mailbox_withdraw_upgrade(
         )
     for addon, item in _check_units(mailbox, added).items():
         _remove_units(mailbox, item, added[addon], actor=actor, reason=reason)
-    _set_tier(mailbox, from_tier, actor=actor, reason=reason)
+    _change_tier(mailbox, from_tier, actor=actor, reason=reason)
     for addon, quantity in restore.items():
         addon_attach(mailbox=mailbox, addon=addon, quantity=quantity, actor=actor, reason=reason)
     provisioning_enqueue(mailbox=mailbox, action="set_quotas", payload=quotas_payload(mailbox))
@@ -231,7 +216,7 @@ def mailbox_withdraw_renewal(
                 data={"addon": item.addon.code, "next_quantity": None, "was": old},
             )
     if renewed_in_grace:
-        _set_tier(mailbox, old_tier, actor=actor, reason=reason)
+        _change_tier(mailbox, old_tier, actor=actor, reason=reason)
         if today >= grace_ends_on(old_expiry):
             mailbox_cancel(
                 mailbox=mailbox, today=today, at_expiry=False, actor=actor, reason=reason
