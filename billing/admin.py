@@ -59,6 +59,7 @@ from pecshop.admin_helpers import (
     LargeTableAdmin,
     Operation,
     OperationsAdmin,
+    ReadOnlyAdmin,
     ReasonForm,
     choices_filter,
     shown,
@@ -966,7 +967,7 @@ class InvoiceAdmin(MoneyColumns, OperationsAdmin, LargeTableAdmin):
 
 
 @admin.register(OrderEvent)
-class OrderEventAdmin(EventColumns, LargeTableAdmin):
+class OrderEventAdmin(EventColumns, ReadOnlyAdmin):
     list_display = ["when", "order_", *EVENT_FIELDS[1:]]
     list_select_related = ["order", "actor"]
     order_ = shown("order__number", "ordine")
@@ -981,12 +982,3 @@ class OrderEventAdmin(EventColumns, LargeTableAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         return event_search(queryset, search_term, mailbox_field=None), False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -6,7 +6,13 @@ from django.contrib import admin, messages
 from customers import fiscal
 from customers.models import HOLDER_FIELDS, Customer, Holder, SecurityEvent
 from customers.security import has_two_factor, two_factor_reset_by_staff
-from pecshop.admin_helpers import LargeTableAdmin, Operation, OperationsAdmin, shown
+from pecshop.admin_helpers import (
+    LargeTableAdmin,
+    Operation,
+    OperationsAdmin,
+    ReadOnlyAdmin,
+    shown,
+)
 
 
 class HolderAdminForm(forms.ModelForm):
@@ -169,7 +175,7 @@ class CustomerAdmin(OperationsAdmin, LargeTableAdmin):
 
 
 @admin.register(SecurityEvent)
-class SecurityEventAdmin(LargeTableAdmin):
+class SecurityEventAdmin(ReadOnlyAdmin):
     """Read-only: the audit of second factors switched on, off or reset, recovery codes."""
 
     list_display = ["created_at", "user", "kind", "actor", "reason"]
@@ -178,12 +184,3 @@ class SecurityEventAdmin(LargeTableAdmin):
     search_fields = ["=user__username", "actor__username"]
     search_help_text = "E-mail dell'account o nome utente dello staff."
     ordering = ["-created_at", "-id"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

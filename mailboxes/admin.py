@@ -44,6 +44,7 @@ from pecshop.admin_helpers import (
     Operation,
     OperationForm,
     OperationsAdmin,
+    ReadOnlyAdmin,
     ReasonForm,
     choices_filter,
     shown,
@@ -502,17 +503,6 @@ class MailboxAdmin(OperationsAdmin, LargeTableAdmin):
 
 
 # --- history and platform calls ------------------------------------------------------------
-
-
-class ReadOnlyAdmin(LargeTableAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(MailboxEvent)

@@ -79,6 +79,20 @@ class LargeTableAdmin(ItalianTitlesAdmin):
     show_facets = admin.ShowFacets.NEVER
 
 
+class ReadOnlyAdmin(LargeTableAdmin):
+    """A history or a record kept as it was written: staff read it, nobody adds, edits or
+    deletes a row from the admin."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class OperationForm(forms.Form):
     """The form of an operation; it knows the rows it works on and the request."""
 

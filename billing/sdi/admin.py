@@ -13,7 +13,7 @@ from django.utils.safestring import mark_safe
 from billing.sdi.models import SdiReceipt, SdiReceiptStatus, SdiState, SdiTransmission
 from billing.sdi.preservation import parse_month, preservation_export
 from billing.sdi.receipts import KIND_LABELS
-from pecshop.admin_helpers import LargeTableAdmin, choices_filter, shown
+from pecshop.admin_helpers import ReadOnlyAdmin, choices_filter, shown
 
 LINE_BREAK = mark_safe("<br>")  # noqa: S308 - a constant
 
@@ -112,7 +112,7 @@ class SdiTransmissionInline(TransmissionColumns, admin.TabularInline):
 
 
 @admin.register(SdiTransmission)
-class SdiTransmissionAdmin(TransmissionColumns, LargeTableAdmin):
+class SdiTransmissionAdmin(TransmissionColumns, ReadOnlyAdmin):
     list_display = [
         "file_",
         "document",
@@ -151,18 +151,9 @@ class SdiTransmissionAdmin(TransmissionColumns, LargeTableAdmin):
                 return queryset.filter(invoice__year=int(year), invoice__number=int(number)), False
         return (queryset.filter(file_name=term) if term else queryset), False
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(SdiReceipt)
-class SdiReceiptAdmin(LargeTableAdmin):
+class SdiReceiptAdmin(ReadOnlyAdmin):
     list_display = ["received", "name", "kind_", "status_", "referenced", "problem_"]
     list_filter = [
         choices_filter("status", "stato", SdiReceiptStatus.choices),
@@ -208,15 +199,6 @@ class SdiReceiptAdmin(LargeTableAdmin):
             '<pre class="sdi-errors">{}</pre>',
             content.decode("utf-8", errors="replace")[:20000],
         )
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 def preservation_view(model_admin, request):
