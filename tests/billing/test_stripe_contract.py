@@ -299,6 +299,7 @@ def test_a_declined_off_session_charge_mails_the_customer_and_leaves_the_order_p
     (message,) = [m for m in mail.outbox if m.subject.startswith("Rinnovo automatico")]
     assert message.subject.startswith("Rinnovo automatico non riuscito")
     assert "Riproveremo ogni giorno" in message.body
+    assert "Riproveremo ogni giorno" in message.alternatives[0][0]
 
 
 def test_an_off_session_charge_needing_3d_secure_mails_a_link_to_pay_on_session(
@@ -314,6 +315,9 @@ def test_an_off_session_charge_needing_3d_secure_mails_a_link_to_pay_on_session(
     assert "conferma il pagamento" in message.subject
     assert f"/ordini/{order.number}/paga/" in message.body
     assert "3-D Secure" in message.body
+    html = message.alternatives[0][0]  # the HTML part says the same
+    assert "3-D Secure" in html and "Riproveremo ogni giorno" not in html
+    assert f"/ordini/{order.number}/paga/" in html
 
 
 # --- refunds ------------------------------------------------------------------------------
