@@ -165,18 +165,22 @@ def _quote_dict(quote: Quote) -> dict:
 # --- mailboxes -------------------------------------------------------------------------------
 
 
+def _filters(filters: MailboxFilters) -> Filters:
+    return Filters(
+        q=filters.q,
+        status=filters.status or "",
+        tier=filters.tier or "",
+        expiry=filters.expiry or "",
+        holder=filters.holder or "",
+    )
+
+
 @api.get("/mailboxes", response={200: MailboxPage, **ERRORS}, tags=["caselle"])
 def mailboxes_list(request, filters: Query[MailboxFilters]):
     """Le caselle dell'account, con i filtri della dashboard, a pagine."""
     return selectors.mailbox_list(
         _customer(request),
-        Filters(
-            q=filters.q,
-            status=filters.status or "",
-            tier=filters.tier or "",
-            expiry=filters.expiry or "",
-        ),
-        filters.holder,
+        _filters(filters),
         today=_today(),
         page=filters.page,
         size=filters.page_size,
@@ -561,17 +565,7 @@ def export_mailboxes(request, filters: Query[MailboxFilters]):
 
     today = _today()
     customer = _customer(request)
-    content = mailboxes_csv(
-        customer,
-        Filters(
-            q=filters.q,
-            status=filters.status or "",
-            tier=filters.tier or "",
-            expiry=filters.expiry or "",
-        ),
-        today=today,
-        holder=filters.holder,
-    )
+    content = mailboxes_csv(customer, _filters(filters), today=today)
     response = HttpResponse(content, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="caselle-pec-{today:%Y-%m-%d}.csv"'
     return response

@@ -7,7 +7,8 @@ import io
 from datetime import date
 from decimal import Decimal
 
-from area.selectors import Filters, filtered_mailboxes, row
+from area.listing import ALL, Filters, mailbox_listing
+from area.selectors import STATUS_LABELS
 from billing.catalogue_cache import current_catalogue
 from billing.models import Invoice
 from billing.money import format_eur
@@ -61,41 +62,37 @@ MAILBOX_HEADER = [
 ]
 
 
-def mailboxes_csv(
-    customer: Customer, filters: Filters, *, today: date, holder: str | None = None
-) -> bytes:
+def mailboxes_csv(customer: Customer, filters: Filters, *, today: date) -> bytes:
     catalogue = current_catalogue(today)
-    mailboxes = filtered_mailboxes(customer, filters, today=today)
-    if holder == "own":
-        mailboxes = mailboxes.filter(holder_id=customer.own_holder_id)
-    elif holder == "others":
-        mailboxes = mailboxes.exclude(holder_id=customer.own_holder_id)
+    listed = mailbox_listing(
+        customer.pk, customer.own_holder_id, filters, today=today, size=ALL, split=False
+    )["all"]
     rows = []
-    for mailbox in mailboxes.iterator(chunk_size=500):
-        info = row(catalogue, mailbox, today)
-        yearly = catalogue.tier(mailbox.tier.code).price_per_year + sum(
-            (catalogue.addon(c).price_per_year * q for c, q in info.holdings.items()),
+    for mailbox in listed.rows:
+        holdings = mailbox.holdings
+        yearly = catalogue.tier(mailbox.tier_code).price_per_year + sum(
+            (catalogue.addon(c).price_per_year * q for c, q in holdings.items()),
             Decimal("0"),
         )
         addons = ", ".join(
             f"{catalogue.addon(c).name} {catalogue.addon(c).units(q)}"
-            for c, q in sorted(info.holdings.items())
+            for c, q in sorted(holdings.items())
         )
         rows.append(
             [
                 mailbox.address,
-                mailbox.holder.display_name,
-                mailbox.holder.tax_id,
-                mailbox.tier.name,
-                mailbox.get_status_display(),
+                mailbox.holder_name,
+                mailbox.holder_tax_id,
+                mailbox.tier_name,
+                STATUS_LABELS[mailbox.status],
                 _date(mailbox.activated_on),
                 _date(mailbox.expires_on),
                 "sì" if mailbox.auto_renew else "no",
                 number_it(yearly),
                 addons,
-                gb_it(mailbox.usage_mailbox_mb),
-                gb_it(mailbox.usage_archive_mb),
-                gb_it(mailbox.usage_conservation_mb),
+                gb_it(mailbox.usage_mb["mailbox"]),
+                gb_it(mailbox.usage_mb["archive"]),
+                gb_it(mailbox.usage_mb["conservation"]),
             ]
         )
     return _csv(MAILBOX_HEADER, rows)

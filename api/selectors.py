@@ -6,7 +6,8 @@ from django.conf import settings
 from django.core.paginator import Paginator
 from django.urls import reverse
 
-from area.selectors import Filters, customer_mailboxes, filtered_mailboxes, row
+from area.listing import Filters, ListedMailbox, mailbox_listing
+from area.selectors import customer_mailboxes, row
 from billing.catalogue_cache import current_catalogue
 from billing.models import Invoice, Order, PaymentMethod
 from customers.models import Customer
@@ -23,65 +24,69 @@ def page_of(queryset, number: int, size: int):
     return {"count": count, "page": number, "pages": pages, "page_size": size}, items
 
 
-def mailbox_dict(catalogue, mailbox: Mailbox, today: date, own_holder_id) -> dict:
-    info = row(catalogue, mailbox, today)
-    holder = mailbox.holder
+def mailbox_dict(catalogue, mailbox: Mailbox | ListedMailbox, today: date, own_holder_id) -> dict:
+    if isinstance(mailbox, Mailbox):
+        mailbox = ListedMailbox.of(mailbox, own_holder_id)
+    info = row(catalogue, mailbox, today, url="-")
     return {
         "id": mailbox.pk,
         "address": mailbox.address,
-        "tier": mailbox.tier.code,
-        "tier_name": mailbox.tier.name,
+        "tier": mailbox.tier_code,
+        "tier_name": mailbox.tier_name,
         "status": mailbox.status,
-        "status_label": mailbox.get_status_display(),
+        "status_label": info.status_label,
         "activated_on": mailbox.activated_on,
         "expires_on": mailbox.expires_on,
         "expiring": info.expiring,
-        "own": mailbox.holder_id == own_holder_id,
-        "holder": {"id": holder.pk, "name": holder.display_name, "tax_id": holder.tax_id},
+        "own": mailbox.own,
+        "holder": {
+            "id": mailbox.holder_id,
+            "name": mailbox.holder_name,
+            "tax_id": mailbox.holder_tax_id,
+        },
         "auto_renew": mailbox.auto_renew,
         "addons": [
             {
-                "code": item.addon.code,
-                "name": item.addon.name,
+                "code": item.code,
+                "name": item.name,
                 "quantity": item.quantity,
                 "status": item.status,
                 "next_quantity": item.next_quantity,
             }
-            for item in mailbox.addons.all()
+            for item in mailbox.addons
         ],
         "usage": [
             {
-                "quota": quota,
+                "quota": bar.quota,
                 "used_mb": bar.used_mb,
                 "quota_gb": bar.quota_gb,
                 "percent": bar.percent,
             }
-            for quota, bar in zip(_quotas(catalogue, mailbox, info), info.usage, strict=True)
+            for bar in info.usage
         ],
     }
 
 
-def _quotas(catalogue, mailbox, info) -> list[str]:
-    from billing.pricing import QUOTA_LABELS, quota_gb
-
-    return [
-        quota
-        for quota in QUOTA_LABELS
-        if quota_gb(catalogue, mailbox.tier.code, info.holdings, quota)
-        or getattr(mailbox, f"usage_{quota}_mb")
-    ]
-
-
-def mailbox_list(customer: Customer, filters: Filters, holder: str | None, *, today, page, size):
-    mailboxes = filtered_mailboxes(customer, filters, today=today)
-    if holder == "own":
-        mailboxes = mailboxes.filter(holder_id=customer.own_holder_id)
-    elif holder == "others":
-        mailboxes = mailboxes.exclude(holder_id=customer.own_holder_id)
-    meta, items = page_of(mailboxes, page, size)
+def mailbox_list(customer: Customer, filters: Filters, *, today, page, size):
+    """A page of the account's mailboxes; past the last page an empty one (clients loop
+    until empty)."""
+    listed = mailbox_listing(
+        customer.pk,
+        customer.own_holder_id,
+        filters,
+        today=today,
+        size=size,
+        others_page=page,
+        split=False,
+    )["all"]
     catalogue = current_catalogue(today)
-    meta["items"] = [mailbox_dict(catalogue, m, today, customer.own_holder_id) for m in items]
-    return meta
+    return {
+        "count": listed.count,
+        "page": page,
+        "pages": max(1, -(-listed.count // size)),
+        "page_size": size,
+        "items": [mailbox_dict(catalogue, m, today, customer.own_holder_id) for m in listed.rows],
+    }
 
 
 def mailbox_get(customer: Customer, mailbox_id: int) -> Mailbox | None:

@@ -42,16 +42,7 @@ def exports(request):
     today = timezone.localdate()
     error = None
     if request.GET.get("cosa") == "caselle":
-        filters = Filters(
-            q=request.GET.get("q", "")[:100],
-            status=request.GET.get("stato", "")
-            if request.GET.get("stato") in MailboxStatus.values
-            else "",
-            tier=request.GET.get("tipologia", "")[:20],
-            expiry=request.GET.get("scadenza", "")
-            if request.GET.get("scadenza") in {"30", "expired"}
-            else "",
-        )
+        filters = Filters.from_query(request.GET)
         return _csv_response(
             mailboxes_csv(customer, filters, today=today), f"caselle-pec-{today:%Y-%m-%d}.csv"
         )

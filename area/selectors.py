@@ -1,23 +1,19 @@
 """Reads for the Area Clienti, always scoped to one customer (or one mailbox)."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.core.paginator import Page, Paginator
 from django.db.models import (
     Count,
-    F,
-    Func,
-    OuterRef,
     Prefetch,
-    Q,
     QuerySet,
-    Subquery,
     Window,
 )
 from django.urls import reverse
 
+from area.listing import EXPIRING_DAYS, HELD, Filters, ListedMailbox, mailbox_listing
 from billing.pricing import (
     QUOTA_LABELS,
     AddOnInfo,
@@ -27,12 +23,10 @@ from billing.pricing import (
     quote_upgrade,
 )
 from customers.models import Customer
-from mailboxes.models import AddOnStatus, Mailbox, MailboxAddOn, MailboxStatus
+from mailboxes.models import Mailbox, MailboxAddOn, MailboxStatus
 from mailboxes.terms import MB_PER_GB, grace_ends_on
 
 PAGE_SIZE = 20
-EXPIRING_DAYS = 30
-HELD = [AddOnStatus.ACTIVE, AddOnStatus.EXPIRED]
 
 
 @dataclass(frozen=True)
@@ -48,9 +42,10 @@ class UsageBar:
     quota_label: str  # the whole numbers as text: nothing to localize in the template
     percent_label: str
     heading: str  # the label with a capital
+    quota: str = ""  # "mailbox", "archive" or "conservation"
 
 
-def usage_bar(label: str, used_mb: int, quota_gb: int) -> UsageBar:
+def usage_bar(label: str, used_mb: int, quota_gb: int, quota: str = "") -> UsageBar:
     if not quota_gb:
         percent = 100 if used_mb else 0
     else:
@@ -67,15 +62,16 @@ def usage_bar(label: str, used_mb: int, quota_gb: int) -> UsageBar:
         str(quota_gb),
         str(percent),
         label[:1].upper() + label[1:],
+        quota,
     )
 
 
 @dataclass(frozen=True)
 class MailboxRow:
     """A mailbox as the dashboard and the mailbox page show it, worked out once here: the
-    50-row table only prints these fields (no lookups, filters or URL reversing per row)."""
+    table only prints these fields (no lookups, filters or URL reversing per row)."""
 
-    mailbox: Mailbox
+    mailbox: ListedMailbox
     holdings: dict[str, int]
     usage: list[UsageBar]
     expiring: bool
@@ -87,51 +83,34 @@ class MailboxRow:
     expires_label: str  # "25/05/2027", or "—"
 
 
-def usage_bars(catalogue: Catalogue, mailbox: Mailbox, holdings: dict[str, int]) -> list[UsageBar]:
+def usage_bars(
+    catalogue: Catalogue, tier_code: str, usage_mb: Mapping[str, int], holdings: dict[str, int]
+) -> list[UsageBar]:
+    """A bar for each quota the mailbox has (included, bought, or used anyway)."""
     bars = []
     for quota, label in QUOTA_LABELS.items():
-        limit = quota_gb(catalogue, mailbox.tier.code, holdings, quota)
-        used = getattr(mailbox, f"usage_{quota}_mb")
+        limit = quota_gb(catalogue, tier_code, holdings, quota)
+        used = usage_mb[quota]
         if limit or used:
-            bars.append(usage_bar(label.removeprefix("della ").removeprefix("dell'"), used, limit))
+            name = label.removeprefix("della ").removeprefix("dell'")
+            bars.append(usage_bar(name, used, limit, quota))
     return bars
 
 
-def _holdings(mailbox: Mailbox) -> dict[str, int]:
-    # Uses the prefetched add-ons: no query per mailbox.
-    return {a.addon.code: a.quantity for a in mailbox.addons.all() if a.status in HELD}
-
-
 STATUS_LABELS = dict(MailboxStatus.choices)
-# What a dashboard row reads: the page's query asks for these columns only.
-ROW_FIELDS = [
-    "address",
-    "status",
-    "expires_on",
-    "customer_id",
-    "usage_mailbox_mb",
-    "usage_archive_mb",
-    "usage_conservation_mb",
-    "tier__code",
-    "tier__name",
-    "holder__kind",
-    "holder__first_name",
-    "holder__last_name",
-    "holder__company_name",
-]
 
 
 def row(
     catalogue: Catalogue,
-    mailbox: Mailbox,
+    mailbox: Mailbox | ListedMailbox,
     today: date,
     url: str = "",
-    holdings: dict[str, int] | None = None,
 ) -> MailboxRow:
-    """`url`: the mailbox page's address (default: reversed here); `holdings`: the add-ons
-    held, when the caller read them already (default: from the prefetched add-ons)."""
-    if holdings is None:
-        holdings = _holdings(mailbox)
+    """`mailbox`: one read by `mailbox_listing`, or a Mailbox with its add-ons prefetched;
+    `url`: the mailbox page's address (default: reversed here)."""
+    if isinstance(mailbox, Mailbox):
+        mailbox = ListedMailbox.of(mailbox, own_holder_id=None)
+    holdings = mailbox.holdings
     expiring = bool(
         mailbox.status == MailboxStatus.ACTIVE
         and mailbox.expires_on
@@ -140,12 +119,12 @@ def row(
     return MailboxRow(
         mailbox=mailbox,
         holdings=holdings,
-        usage=usage_bars(catalogue, mailbox, holdings),
+        usage=usage_bars(catalogue, mailbox.tier_code, mailbox.usage_mb, holdings),
         expiring=expiring,
         expired=mailbox.status == MailboxStatus.EXPIRED,
         url=url or reverse("area:mailbox", args=[mailbox.pk]),
-        holder_name=mailbox.holder.display_name,
-        tier_name=mailbox.tier.name,
+        holder_name=mailbox.holder_name,
+        tier_name=mailbox.tier_name,
         status_label=STATUS_LABELS[mailbox.status],
         expires_label=mailbox.expires_on.strftime("%d/%m/%Y") if mailbox.expires_on else "—",
     )
@@ -229,42 +208,6 @@ def customer_mailboxes(customer: Customer | None) -> QuerySet[Mailbox]:
     )
 
 
-@dataclass(frozen=True)
-class Filters:
-    q: str = ""
-    status: str = ""
-    tier: str = ""
-    expiry: str = ""  # "", "30" (within 30 days) or "expired"
-
-
-def filtered_mailboxes(customer: Customer, filters: Filters, *, today: date) -> QuerySet[Mailbox]:
-    """The customer's mailboxes with the dashboard's filters, by address."""
-    mailboxes = customer_mailboxes(customer).order_by("address")
-    if filters.q:
-        q = filters.q.strip()
-        mailboxes = mailboxes.filter(
-            Q(address__icontains=q)
-            | Q(holder__first_name__icontains=q)
-            | Q(holder__last_name__icontains=q)
-            | Q(holder__company_name__icontains=q)
-            | Q(holder__fiscal_code__iexact=q)
-            | Q(holder__vat_number__iexact=q)
-        )
-    if filters.status:
-        mailboxes = mailboxes.filter(status=filters.status)
-    else:
-        mailboxes = mailboxes.exclude(status=MailboxStatus.CANCELLED)
-    if filters.tier:
-        mailboxes = mailboxes.filter(tier__code=filters.tier)
-    if filters.expiry == "30":
-        mailboxes = mailboxes.filter(
-            status=MailboxStatus.ACTIVE, expires_on__lte=today + timedelta(days=EXPIRING_DAYS)
-        )
-    elif filters.expiry == "expired":
-        mailboxes = mailboxes.filter(status=MailboxStatus.EXPIRED)
-    return mailboxes
-
-
 def dashboard_lists(
     customer: Customer | None,
     filters: Filters,
@@ -275,80 +218,41 @@ def dashboard_lists(
     others_page: int = 1,
 ) -> dict[str, Page]:
     """ "Le mie caselle PEC" and "PEC di altri titolari", filtered and paged, each page with
-    its rows worked out (`page.rows`). A user without a customer profile has none."""
+    its rows worked out (`page.rows`), in one query. A page past the end shows the last one.
+    A user without a customer profile has none."""
     if customer is None:
-        empty = Paginator(Mailbox.objects.none(), PAGE_SIZE).get_page(1)
+        empty = Paginator([], PAGE_SIZE).get_page(1)
         empty.rows = []
         return {"own": empty, "others": empty}
-    mailboxes = filtered_mailboxes(customer, filters, today=today)
-    own_holder = customer.own_holder_id
+    numbers = {"own": _page_number(own_page), "others": _page_number(others_page)}
+
+    def read():
+        return mailbox_listing(
+            customer.pk,
+            customer.own_holder_id,
+            filters,
+            today=today,
+            size=PAGE_SIZE,
+            own_page=numbers["own"],
+            others_page=numbers["others"],
+        )
+
+    listing = read()
+    past_end = {
+        name: max(1, -(-listing[name].count // PAGE_SIZE))
+        for name in listing
+        if not listing[name].rows and numbers[name] > 1
+    }
+    if past_end:  # a page number past the end (an old link): the last page instead
+        numbers.update(past_end)
+        listing = read()
     # Every row links to its page: one reverse, the id put in for each row.
     url = reverse("area:mailbox", args=[0]).removesuffix("0/")
-    # The add-ons held, as columns of the page's own query (one live holding per add-on
-    # and mailbox): no second query for them.
-    codes = list(catalogue.addons)
-    held = {
-        f"held_{index}": Subquery(
-            MailboxAddOn.objects.filter(
-                mailbox=OuterRef("pk"), addon__code=code, status__in=HELD
-            ).values("quantity")[:1]
-        )
-        for index, code in enumerate(codes)
-    }
-    rows = (
-        mailboxes.prefetch_related(None)
-        .select_related(None)
-        .select_related("tier", "holder")
-        .only(*ROW_FIELDS)
-        .annotate(**held)
-    )
-    own_rows, others_rows = rows.filter(holder_id=own_holder), rows.exclude(holder_id=own_holder)
-    # The first list's page carries both counts: its own as a window count, the other
-    # list's as a scalar subquery. Only when that page has no rows are they asked apart.
-    others_count = Subquery(
-        mailboxes.exclude(holder_id=own_holder)
-        .order_by()
-        .annotate(n=Func(F("pk"), function="COUNT"))
-        .values("n")
-    )
-    own_number = _page_number(own_page)
-    start = (own_number - 1) * PAGE_SIZE
-    first = list(
-        own_rows.annotate(own_total=Window(Count("pk")), others_total=others_count)[
-            start : start + PAGE_SIZE
-        ]
-    )
-    if first:
-        counts = {"own": first[0].own_total, "others": first[0].others_total}
-    else:
-        counts = mailboxes.order_by().aggregate(
-            own=Count("pk", filter=Q(holder_id=own_holder)),
-            others=Count("pk", filter=~Q(holder_id=own_holder)),
-        )
     pages = {}
-    for name, queryset, number in (
-        ("own", own_rows, own_page),
-        ("others", others_rows, others_page),
-    ):
-        paginator = CountedPaginator(queryset, PAGE_SIZE, count=counts[name])
-        if name == "own" and first:
-            page = paginator._get_page(first, own_number, paginator)
-        else:
-            page = paginator.get_page(number)
-        page.rows = [
-            row(
-                catalogue,
-                m,
-                today,
-                f"{url}{m.pk}/",
-                holdings={
-                    code: quantity
-                    for index, code in enumerate(codes)
-                    if (quantity := getattr(m, f"held_{index}"))
-                },
-            )
-            for m in page.object_list
-        ]
+    for name, listed in listing.items():
+        paginator = CountedPaginator(listed.rows, PAGE_SIZE, count=listed.count)
+        page = paginator._get_page(listed.rows, numbers[name], paginator)
+        page.rows = [row(catalogue, m, today, f"{url}{m.pk}/") for m in listed.rows]
         pages[name] = page
     return pages
 

@@ -138,16 +138,7 @@ def dashboard(request):
     customer = current_customer(request)
     today = timezone.localdate()
     catalogue = current_catalogue(today)
-    filters = Filters(
-        q=request.GET.get("q", "")[:100],
-        status=request.GET.get("stato", "")
-        if request.GET.get("stato") in MailboxStatus.values
-        else "",
-        tier=request.GET.get("tipologia", "")[:20],
-        expiry=request.GET.get("scadenza", "")
-        if request.GET.get("scadenza") in {"30", "expired"}
-        else "",
-    )
+    filters = Filters.from_query(request.GET)
     pages = dashboard_lists(
         customer,
         filters,

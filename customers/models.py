@@ -102,9 +102,14 @@ class Holder(models.Model):
 
     @property
     def display_name(self) -> str:
-        if self.kind == self.Kind.COMPANY:
-            return self.company_name
-        return f"{self.first_name} {self.last_name}".strip()
+        return self.name_of(self.kind, self.first_name, self.last_name, self.company_name)
+
+    @staticmethod
+    def name_of(kind: str, first_name: str, last_name: str, company_name: str) -> str:
+        """The name a holder goes by: the company's, or the person's first and last name."""
+        if kind == Holder.Kind.COMPANY:
+            return company_name
+        return f"{first_name} {last_name}".strip()
 
     @property
     def tax_id(self) -> str:
