@@ -91,7 +91,18 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "billing.context_processors.cart",
             ],
+            "libraries": {"jinja": "pecshop.templatetags.jinja"},
         },
+    },
+    # Jinja2, only for the loops over many rows (the dashboard's table of mailboxes), where
+    # the Django template language's cost per printed value adds up; a Django template puts
+    # one in place with {% jinja %} (pecshop/templatetags/jinja.py). Autoescaped like DTL.
+    {
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "NAME": "jinja2",
+        "DIRS": [BASE_DIR / "templates" / "jinja2"],
+        "APP_DIRS": False,
+        "OPTIONS": {"environment": "pecshop.templatetags.jinja.environment"},
     },
 ]
 
