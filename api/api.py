@@ -47,6 +47,7 @@ from billing.pricing import PricingError, Quote
 from billing.services.alignment import aligned_mailbox, alignment_order_place
 from billing.services.items import ItemSpec, item_quote
 from billing.services.orders import OrderError, order_place
+from billing.services.saved_card_charge import order_charge_saved_card, saved_card_for
 
 api = NinjaAPI(
     title="PEC Shop API",
@@ -351,12 +352,16 @@ def _place_once(request, operation: str, body, key: str, place) -> tuple[int, di
         raise ApiError(400, "Idempotency-Key: da 1 a 100 caratteri.", field="Idempotency-Key")
     customer = _customer(request)
     try:
+        if body.pay_with_saved_card:  # checked before an order exists
+            saved_card_for(customer, body.payment_method)
         order, replay = order_place_once(
             customer=customer,
             key=key,
             fingerprint=request_fingerprint(operation, body.dict()),
             place=place,
         )
+        if body.pay_with_saved_card and not replay:  # only the request that placed it
+            order_charge_saved_card(order=order, today=_today())
     except IdempotencyConflict:
         raise ApiError(
             409,

@@ -122,6 +122,12 @@ class AlignmentIn(Schema):
 
 class Payment(Schema):
     payment_method: PaymentMethodIn = "card"
+    pay_with_saved_card: bool = Field(
+        False,
+        description="Con «card»: addebita subito l'ordine sulla carta salvata dell'account "
+        "(quella dei rinnovi automatici). Senza carta salvata la richiesta è rifiutata (400) "
+        "e nessun ordine è creato; un addebito rifiutato lascia l'ordine da pagare dal link.",
+    )
 
 
 class AddOnOrderIn(AddOnIn, Payment):
@@ -182,6 +188,14 @@ class BankTransferOut(Schema):
     reference: str
 
 
+class SavedCardChargeOut(Schema):
+    status: Literal["charged", "declined", "pending"] = Field(
+        description="«charged»: pagato; «declined»: rifiutato (l'ordine resta da pagare)"
+    )
+    card: str = Field(description="La carta, es. «Visa •••• 4242»")
+    message: str
+
+
 class InvoiceRefOut(Schema):
     id: int
     number: str
@@ -216,6 +230,9 @@ class OrderOut(Schema):
         description="Dove pagare con carta o PayPal (dopo l'accesso all'Area Clienti)"
     )
     bank_transfer: BankTransferOut | None
+    saved_card_charge: SavedCardChargeOut | None = Field(
+        description="L'ultimo addebito dell'ordine sulla carta salvata, se ce n'è uno"
+    )
     invoices: list[InvoiceRefOut]
 
 

@@ -1,15 +1,18 @@
 """Reads of the API, always scoped to the token's account (another account's = 404)."""
 
+from dataclasses import asdict
 from datetime import date
 
 from django.conf import settings
 from django.core.paginator import Paginator
+from django.db.models import Prefetch
 from django.urls import reverse
 
 from area.listing import Filters, ListedMailbox, mailbox_listing
 from area.selectors import customer_mailboxes, row
 from billing.catalogue_cache import current_catalogue
-from billing.models import Invoice, Order, PaymentMethod
+from billing.models import Invoice, Order, Payment, PaymentMethod
+from billing.services.saved_card_charge import card_charge_of
 from customers.models import Customer
 from mailboxes.models import Mailbox
 
@@ -107,6 +110,12 @@ def invoice_ref(invoice: Invoice) -> dict:
     }
 
 
+def _card_charge(order: Order) -> dict | None:
+    charges = getattr(order, "card_charges", None)
+    charge = card_charge_of(charges[0] if charges else None)
+    return None if charge is None else asdict(charge)
+
+
 def order_dict(order: Order) -> dict:
     awaiting = order.status == "awaiting"
     online = order.payment_method in (PaymentMethod.CARD, PaymentMethod.PAYPAL)
@@ -134,6 +143,7 @@ def order_dict(order: Order) -> dict:
             for line in order.lines.all()
         ],
         "payment_url": _url("billing:order_pay", order.number) if awaiting and online else None,
+        "saved_card_charge": _card_charge(order),
         "bank_transfer": {
             "beneficiary": settings.BANK_ACCOUNT_HOLDER,
             "iban": settings.BANK_IBAN,
@@ -146,7 +156,12 @@ def order_dict(order: Order) -> dict:
 
 
 def customer_orders(customer: Customer):
-    return Order.objects.filter(customer=customer).prefetch_related("lines__item", "invoices")
+    card_charges = Payment.objects.filter(saved_card__isnull=False).select_related("saved_card")
+    return Order.objects.filter(customer=customer).prefetch_related(
+        "lines__item",
+        "invoices",
+        Prefetch("payments", queryset=card_charges.order_by("-id"), to_attr="card_charges"),
+    )
 
 
 def customer_invoices(customer: Customer, *, date_from=None, date_to=None):

@@ -1,0 +1,100 @@
+"""An API order charged at once to the account's saved card (`pay_with_saved_card`): paid
+and invoiced in the answer, charged once whatever the repeats, refused before any order
+when the account has no saved card, left payable from its link when the card is declined."""
+
+import pytest
+
+from billing.gateways import CardDetails
+from billing.models import Order
+from billing.payments import TestCardOutcomes
+from billing.services.saved_cards import saved_card_record
+from mailboxes.models import MailboxAddOn
+
+ADD = {"add": {"CONSERVAZIONE": 5}, "pay_with_saved_card": True}
+
+
+@pytest.fixture
+def card(alice):
+    saved_card_record(
+        customer=alice,
+        gateway="test",
+        details=CardDetails("test-customer", "test-card-alice", "Visa", "4242", 12, 2030),
+    )
+    TestCardOutcomes.decline = False
+    TestCardOutcomes.charged = []
+    yield TestCardOutcomes
+    TestCardOutcomes.decline = False
+    TestCardOutcomes.charged = []
+
+
+def test_an_order_charged_to_the_saved_card_answers_paid_once(
+    alice, make_token, api_client, studio, card
+):
+    _, raw = make_token(alice, "buy")
+    body = {"mailbox_id": studio.pk, **ADD}
+    response = api_client(raw).post("/orders/addon", body, key="carta-1")
+    assert response.status_code == 201, response.content
+    data = response.json()
+    order = Order.objects.get()
+    assert (data["number"], data["status"], data["total"]) == (order.number, "paid", "12.20")
+    assert data["saved_card_charge"] == {
+        "status": "charged",
+        "card": "Visa •••• 4242",
+        "message": data["saved_card_charge"]["message"],
+    }
+    assert data["payment_url"] is None
+    assert [i["kind"] for i in data["invoices"]] == ["invoice"]
+    assert MailboxAddOn.objects.get(mailbox=studio, addon__code="CONSERVAZIONE").quantity == 5
+    # The same request again: the same paid order, and no second charge.
+    again = api_client(raw).post("/orders/addon", body, key="carta-1")
+    assert again.status_code == 200 and again.json()["status"] == "paid"
+    assert len(card.charged) == 1 and Order.objects.count() == 1
+
+
+def test_a_declined_card_leaves_the_order_payable_from_its_link(
+    alice, make_token, api_client, studio, card
+):
+    card.decline = True
+    _, raw = make_token(alice, "buy")
+    response = api_client(raw).post(
+        "/orders/addon", {"mailbox_id": studio.pk, **ADD}, key="carta-rifiutata"
+    )
+    assert response.status_code == 201
+    data = response.json()
+    assert data["status"] == "awaiting"
+    assert data["saved_card_charge"]["status"] == "declined"
+    assert data["saved_card_charge"]["message"] == "Carta rifiutata (prova)."
+    assert data["payment_url"].endswith(f"/ordini/{data['number']}/paga/")
+    assert data["invoices"] == []
+
+
+def test_without_a_saved_card_no_order_is_placed(alice, make_token, api_client, studio):
+    _, raw = make_token(alice, "buy")
+    response = api_client(raw).post(
+        "/orders/addon", {"mailbox_id": studio.pk, **ADD}, key="senza-carta"
+    )
+    assert response.status_code == 400
+    assert response.json()["field"] == "pay_with_saved_card"
+    assert "Nessuna carta salvata" in response.json()["error"]
+    assert not Order.objects.exists()
+
+
+def test_only_a_card_order_goes_on_the_saved_card(alice, make_token, api_client, studio, card):
+    _, raw = make_token(alice, "buy")
+    response = api_client(raw).post(
+        "/orders/addon",
+        {"mailbox_id": studio.pk, **ADD, "payment_method": "bank_transfer"},
+        key="bonifico",
+    )
+    assert response.status_code == 400 and response.json()["field"] == "payment_method"
+    assert not Order.objects.exists()
+
+
+def test_an_order_without_the_flag_is_not_charged(alice, make_token, api_client, studio, card):
+    _, raw = make_token(alice, "buy")
+    response = api_client(raw).post(
+        "/orders/addon", {"mailbox_id": studio.pk, "add": {"CONSERVAZIONE": 5}}, key="link"
+    )
+    assert response.json()["status"] == "awaiting"
+    assert response.json()["saved_card_charge"] is None
+    assert card.charged == []
