@@ -186,6 +186,27 @@ def make_mailbox(alice, tiers, addons):
     return make
 
 
+@pytest.fixture
+def saved_card(alice):
+    """Alice's card saved at the test gateway (Visa 4242): an off-session charge succeeds
+    unless a test sets `decline` or `authentication_required` on what this yields; the ids
+    of the payments charged are in its `charged`."""
+    from billing.gateways import CardDetails
+    from billing.payments import TestCardOutcomes
+    from billing.services.saved_cards import saved_card_record
+
+    saved_card_record(
+        customer=alice,
+        gateway="test",
+        details=CardDetails("test-customer", "test-card-alice", "Visa", "4242", 12, 2030),
+    )
+    TestCardOutcomes.decline = TestCardOutcomes.authentication_required = False
+    TestCardOutcomes.charged = []
+    yield TestCardOutcomes
+    TestCardOutcomes.decline = TestCardOutcomes.authentication_required = False
+    TestCardOutcomes.charged = []
+
+
 @pytest.fixture(autouse=True)
 def _celery_runs_tasks_in_process():
     """Tasks run in the test's process (a real worker is used only where a test says so)."""

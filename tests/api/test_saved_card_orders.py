@@ -2,33 +2,14 @@
 and invoiced in the answer, charged once whatever the repeats, refused before any order
 when the account has no saved card, left payable from its link when the card is declined."""
 
-import pytest
-
-from billing.gateways import CardDetails
 from billing.models import Order
-from billing.payments import TestCardOutcomes
-from billing.services.saved_cards import saved_card_record
 from mailboxes.models import MailboxAddOn
 
 ADD = {"add": {"CONSERVAZIONE": 5}, "pay_with_saved_card": True}
 
 
-@pytest.fixture
-def card(alice):
-    saved_card_record(
-        customer=alice,
-        gateway="test",
-        details=CardDetails("test-customer", "test-card-alice", "Visa", "4242", 12, 2030),
-    )
-    TestCardOutcomes.decline = False
-    TestCardOutcomes.charged = []
-    yield TestCardOutcomes
-    TestCardOutcomes.decline = False
-    TestCardOutcomes.charged = []
-
-
 def test_an_order_charged_to_the_saved_card_answers_paid_once(
-    alice, make_token, api_client, studio, card
+    alice, make_token, api_client, studio, saved_card
 ):
     _, raw = make_token(alice, "buy")
     body = {"mailbox_id": studio.pk, **ADD}
@@ -48,13 +29,13 @@ def test_an_order_charged_to_the_saved_card_answers_paid_once(
     # The same request again: the same paid order, and no second charge.
     again = api_client(raw).post("/orders/addon", body, key="carta-1")
     assert again.status_code == 200 and again.json()["status"] == "paid"
-    assert len(card.charged) == 1 and Order.objects.count() == 1
+    assert len(saved_card.charged) == 1 and Order.objects.count() == 1
 
 
 def test_a_declined_card_leaves_the_order_payable_from_its_link(
-    alice, make_token, api_client, studio, card
+    alice, make_token, api_client, studio, saved_card
 ):
-    card.decline = True
+    saved_card.decline = True
     _, raw = make_token(alice, "buy")
     response = api_client(raw).post(
         "/orders/addon", {"mailbox_id": studio.pk, **ADD}, key="carta-rifiutata"
@@ -79,7 +60,9 @@ def test_without_a_saved_card_no_order_is_placed(alice, make_token, api_client, 
     assert not Order.objects.exists()
 
 
-def test_only_a_card_order_goes_on_the_saved_card(alice, make_token, api_client, studio, card):
+def test_only_a_card_order_goes_on_the_saved_card(
+    alice, make_token, api_client, studio, saved_card
+):
     _, raw = make_token(alice, "buy")
     response = api_client(raw).post(
         "/orders/addon",
@@ -90,11 +73,13 @@ def test_only_a_card_order_goes_on_the_saved_card(alice, make_token, api_client,
     assert not Order.objects.exists()
 
 
-def test_an_order_without_the_flag_is_not_charged(alice, make_token, api_client, studio, card):
+def test_an_order_without_the_flag_is_not_charged(
+    alice, make_token, api_client, studio, saved_card
+):
     _, raw = make_token(alice, "buy")
     response = api_client(raw).post(
         "/orders/addon", {"mailbox_id": studio.pk, "add": {"CONSERVAZIONE": 5}}, key="link"
     )
     assert response.json()["status"] == "awaiting"
     assert response.json()["saved_card_charge"] is None
-    assert card.charged == []
+    assert saved_card.charged == []

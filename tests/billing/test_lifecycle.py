@@ -17,7 +17,7 @@ from billing.lifecycle import (
     run_lifecycle,
 )
 from billing.models import Invoice, Order, OrderEvent, OrderStatus, Payment
-from billing.services.autorenew import TestSavedMethodCharger, autorenew_mailbox
+from billing.services.autorenew import autorenew_mailbox
 from billing.services.items import ItemSpec
 from billing.services.orders import OrderError
 from billing.services.payments import payment_start
@@ -26,24 +26,6 @@ from tests.billing.test_orders import new_mailbox
 
 BOUGHT = date(2026, 11, 25)
 EXPIRY = date(2027, 11, 25)  # a mailbox bought and paid on BOUGHT for one year
-
-
-@pytest.fixture
-def saved_card(alice):
-    """Alice's card saved at the test gateway: succeeds unless a test sets `decline`."""
-    from billing.gateways import CardDetails
-    from billing.services.saved_cards import saved_card_record
-
-    saved_card_record(
-        customer=alice,
-        gateway="test",
-        details=CardDetails("test-customer", "test-card-alice", "Visa", "4242", 12, 2030),
-    )
-    TestSavedMethodCharger.decline = False
-    TestSavedMethodCharger.charged = []
-    yield TestSavedMethodCharger
-    TestSavedMethodCharger.decline = False
-    TestSavedMethodCharger.charged = []
 
 
 @pytest.fixture
