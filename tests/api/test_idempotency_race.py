@@ -54,3 +54,28 @@ def test_the_same_key_sent_ten_times_at_once_gives_one_order(
     statuses = [status for status, _ in answers]
     assert set(statuses) <= {200, 201} and statuses.count(201) <= 1
     assert IdempotencyKey.objects.get().key == key
+
+
+def test_ten_orders_at_once_asking_for_the_saved_card_charge_it_once(
+    alice, make_mailbox, make_token, saved_card
+):
+    mailbox = make_mailbox("studio@pec.it", "pro", activated_on=date(2026, 5, 25))
+    _, raw = make_token(alice, "buy")
+    key = uuid.uuid4().hex
+    body = {"mailbox_id": mailbox.pk, "add": {"CONSERVAZIONE": 5}, "pay_with_saved_card": True}
+
+    def send():
+        response = Client().post(
+            "/api/v1/orders/addon",
+            body,
+            content_type="application/json",
+            headers={"Authorization": f"Bearer {raw}", "Idempotency-Key": key},
+        )
+        return response.status_code
+
+    statuses = run_at_once([send] * 10)
+    assert set(statuses) <= {200, 201} and statuses.count(201) <= 1
+    order = Order.objects.get()
+    assert order.status == "paid"
+    assert len(saved_card.charged) == 1
+    assert order.payments.filter(status="confirmed").count() == 1
