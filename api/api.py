@@ -39,7 +39,7 @@ from api.schemas import (
     UpgradeOrderIn,
 )
 from api.services import IdempotencyConflict, order_place_once, request_fingerprint
-from area.selectors import Filters
+from area.listing import Filters
 from billing.alignment import quote_alignment
 from billing.catalogue_cache import current_catalogue
 from billing.models import InvoiceKind, ItemKind

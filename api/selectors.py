@@ -9,7 +9,7 @@ from django.db.models import Prefetch
 from django.urls import reverse
 
 from area.listing import Filters, ListedMailbox, mailbox_listing
-from area.selectors import customer_mailboxes, row
+from area.selectors import STATUS_LABELS, customer_mailboxes, usage_bars
 from billing.catalogue_cache import current_catalogue
 from billing.models import Invoice, Order, Payment, PaymentMethod
 from billing.services.saved_card_charge import card_charge_of
@@ -30,17 +30,16 @@ def page_of(queryset, number: int, size: int):
 def mailbox_dict(catalogue, mailbox: Mailbox | ListedMailbox, today: date, own_holder_id) -> dict:
     if isinstance(mailbox, Mailbox):
         mailbox = ListedMailbox.of(mailbox, own_holder_id)
-    info = row(catalogue, mailbox, today, url="-")
     return {
         "id": mailbox.pk,
         "address": mailbox.address,
         "tier": mailbox.tier_code,
         "tier_name": mailbox.tier_name,
         "status": mailbox.status,
-        "status_label": info.status_label,
+        "status_label": STATUS_LABELS[mailbox.status],
         "activated_on": mailbox.activated_on,
         "expires_on": mailbox.expires_on,
-        "expiring": info.expiring,
+        "expiring": mailbox.expiring(today),
         "own": mailbox.own,
         "holder": {
             "id": mailbox.holder_id,
@@ -65,7 +64,7 @@ def mailbox_dict(catalogue, mailbox: Mailbox | ListedMailbox, today: date, own_h
                 "quota_gb": bar.quota_gb,
                 "percent": bar.percent,
             }
-            for bar in info.usage
+            for bar in usage_bars(catalogue, mailbox.tier_code, mailbox.usage_mb, mailbox.holdings)
         ],
     }
 

@@ -7,7 +7,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from api.exports import ExportError, invoices_csv, mailboxes_csv
-from area.selectors import Filters
+from area.listing import Filters
 from area.views import area_required
 from billing.views.common import current_customer
 from mailboxes.models import MailboxStatus

@@ -67,6 +67,15 @@ class ListedMailbox:
     def holdings(self) -> dict[str, int]:
         return {a.code: a.quantity for a in self.addons}
 
+    def expiring(self, today: date) -> bool:
+        """Active and expiring within EXPIRING_DAYS (the dashboard's "in scadenza", the same
+        rule as its filter `scadenza=30`)."""
+        return bool(
+            self.status == MailboxStatus.ACTIVE
+            and self.expires_on
+            and self.expires_on <= today + timedelta(days=EXPIRING_DAYS)
+        )
+
     @classmethod
     def of(cls, mailbox: Mailbox, own_holder_id: int | None) -> "ListedMailbox":
         """The same record for a mailbox read with the ORM (its add-ons prefetched)."""

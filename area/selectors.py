@@ -2,7 +2,7 @@
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from django.core.paginator import Page, Paginator
 from django.db.models import (
@@ -13,7 +13,7 @@ from django.db.models import (
 )
 from django.urls import reverse
 
-from area.listing import EXPIRING_DAYS, HELD, Filters, ListedMailbox, mailbox_listing
+from area.listing import HELD, Filters, ListedMailbox, mailbox_listing
 from billing.pricing import (
     QUOTA_LABELS,
     AddOnInfo,
@@ -111,16 +111,11 @@ def row(
     if isinstance(mailbox, Mailbox):
         mailbox = ListedMailbox.of(mailbox, own_holder_id=None)
     holdings = mailbox.holdings
-    expiring = bool(
-        mailbox.status == MailboxStatus.ACTIVE
-        and mailbox.expires_on
-        and mailbox.expires_on <= today + timedelta(days=EXPIRING_DAYS)
-    )
     return MailboxRow(
         mailbox=mailbox,
         holdings=holdings,
         usage=usage_bars(catalogue, mailbox.tier_code, mailbox.usage_mb, holdings),
-        expiring=expiring,
+        expiring=mailbox.expiring(today),
         expired=mailbox.status == MailboxStatus.EXPIRED,
         url=url or reverse("area:mailbox", args=[mailbox.pk]),
         holder_name=mailbox.holder_name,

@@ -29,10 +29,10 @@ from area.forms import (
     RenewalForm,
     UpgradeForm,
 )
+from area.listing import Filters
 from area.previews import preview_facts
 from area.selectors import (
     PURCHASES,
-    Filters,
     addon_rows,
     customer_mailboxes,
     dashboard_lists,
