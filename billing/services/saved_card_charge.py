@@ -46,10 +46,19 @@ class CardCharge:
     message: str
 
 
-def order_charge_saved_card(*, order: Order, today: date) -> ChargeResult:
-    """Charge an order awaiting payment by card to the account's default saved card."""
-    card = saved_card_for(order.customer, order.payment_method)
-    payment = payment_start(order=order)
+def order_charge_saved_card(*, order: Order, today: date) -> ChargeResult | None:
+    """Charge an order awaiting payment by card to the account's default saved card.
+
+    None, and nothing charged, when there is nothing to charge any more: the order is no
+    longer awaiting payment, or the card was removed since the order was checked (the order
+    then stays payable from its link). It never raises for a placed order."""
+    card = default_card(order.customer)
+    if card is None or order.payment_method != PaymentMethod.CARD:
+        return None
+    try:
+        payment = payment_start(order=order)
+    except OrderError:  # paid or cancelled meanwhile
+        return None
     Payment.objects.filter(pk=payment.pk).update(saved_card=card)
     try:
         result = gateway_for(payment).charge_saved_card(

@@ -4,6 +4,7 @@ when the account has no saved card, left payable from its link when the card is 
 
 from billing.models import Order
 from mailboxes.models import MailboxAddOn
+from tests.api.conftest import TODAY
 
 ADD = {"add": {"CONSERVAZIONE": 5}, "pay_with_saved_card": True}
 
@@ -83,3 +84,30 @@ def test_an_order_without_the_flag_is_not_charged(
     assert response.json()["status"] == "awaiting"
     assert response.json()["saved_card_charge"] is None
     assert saved_card.charged == []
+
+
+def test_a_card_removed_after_the_check_leaves_the_placed_order_payable(
+    alice, order_for, studio, saved_card
+):
+    from billing.services.items import ItemSpec
+    from billing.services.saved_card_charge import order_charge_saved_card
+    from billing.services.saved_cards import saved_cards_of
+
+    order = order_for(ItemSpec("addon", {"add": {"CONSERVAZIONE": 5}}, studio.pk))
+    saved_cards_of(alice).update(removed_at="2026-11-25T10:00:00Z")
+    assert order_charge_saved_card(order=order, today=TODAY) is None
+    order.refresh_from_db()
+    assert order.status == "awaiting" and saved_card.charged == []
+    assert not order.payments.exists()
+
+
+def test_an_order_no_longer_awaiting_payment_is_not_charged(alice, order_for, studio, saved_card):
+    from billing.services.items import ItemSpec
+    from billing.services.saved_card_charge import order_charge_saved_card
+
+    order = order_for(ItemSpec("addon", {"add": {"CONSERVAZIONE": 5}}, studio.pk))
+    assert order_charge_saved_card(order=order, today=TODAY).status == "succeeded"
+    order.refresh_from_db()
+    assert order.status == "paid"
+    assert order_charge_saved_card(order=order, today=TODAY) is None
+    assert len(saved_card.charged) == 1
