@@ -34,7 +34,7 @@ $(AXE): package.json package-lock.json
 	else echo "npm not found: the browser tests will skip their accessibility checks"; fi
 
 test: $(VENV)/.dev $(AXE)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n auto --maxprocesses=8 $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev
 	$(BIN)/python -m ruff check .

@@ -142,8 +142,11 @@ def worker_destination() -> list[str] | None:
 def check_worker():
     from pecshop.celery import app
 
+    destination = worker_destination()
+    # Stop at the first answer needed (one worker, or the named one) instead of waiting the
+    # whole timeout for workers that may exist: a probe answers in milliseconds.
     replies = app.control.ping(
-        timeout=settings.HEALTH_WORKER_TIMEOUT, destination=worker_destination()
+        timeout=settings.HEALTH_WORKER_TIMEOUT, destination=destination, limit=1
     )
     if not replies:
         raise Unhealthy("nessun worker ha risposto al ping")
