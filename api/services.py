@@ -6,13 +6,13 @@ import secrets
 from collections.abc import Callable
 from datetime import date, timedelta
 
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from api.models import ApiToken, IdempotencyKey, TokenScope
 from billing.models import Order
 from customers.models import Customer
+from pecshop.cache import count as cache_count
 
 TOKEN_PREFIX = "pec_"
 LAST_USE_EVERY = timedelta(minutes=1)  # last use is written at most once a minute
@@ -86,15 +86,7 @@ def token_authenticate(raw: str, *, today: date) -> ApiToken | None:
 def token_rate_exceeded(token: ApiToken, *, limit: int, now=None) -> bool:
     """Count one request in the token's current minute; True beyond `limit`."""
     now = now or timezone.now()
-    key = f"api-rate:{token.pk}:{now:%Y%m%d%H%M}"
-    if cache.add(key, 1, timeout=120):
-        return limit < 1
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, timeout=120)
-        count = 1
-    return count > limit
+    return cache_count(f"api-rate:{token.pk}:{now:%Y%m%d%H%M}", 120) > limit
 
 
 class IdempotencyConflict(Exception):

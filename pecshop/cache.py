@@ -16,7 +16,7 @@ import threading
 import time
 from functools import partial, wraps
 
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from django.db import transaction
 from redis.exceptions import RedisError
@@ -148,6 +148,37 @@ class ReusingRedisCache(RedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = ResilientRedisCacheClient
+
+    def count(self, key: str, timeout: int) -> int | None:
+        """Add one to the counter `key`, created at 1 and expiring `timeout` seconds after
+        its creation: one round trip (INCR and EXPIRE NX in a transaction). None when Redis
+        does not answer."""
+        key = self.make_and_validate_key(key)
+        client = self._cache
+
+        def operation():
+            pipe = client.get_client(key, write=True).pipeline()
+            pipe.incr(key)
+            pipe.expire(key, timeout, nx=True)
+            return pipe.execute()[0]
+
+        return client._guarded("count", operation, (), {}, lambda: None)
+
+
+def count(key: str, timeout: int) -> int:
+    """Add one to the counter `key` in the shared cache (created at 1, gone `timeout`
+    seconds after its creation) and return it. With Redis, one round trip; with another
+    cache, add and incr. A cache that does not answer counts 1: a limit fails open."""
+    if isinstance(caches[DEFAULT_CACHE_ALIAS], ReusingRedisCache):
+        counted = cache.count(key, timeout)
+        return 1 if counted is None else counted
+    if cache.add(key, 1, timeout=timeout):
+        return 1
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, timeout=timeout)
+        return 1
 
 
 def forget(*keys: str) -> None:

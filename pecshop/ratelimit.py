@@ -5,8 +5,9 @@ import time
 from functools import wraps
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import JsonResponse
+
+from pecshop.cache import count as cache_count
 
 WINDOW_SECONDS = 60
 
@@ -23,13 +24,7 @@ def hit(scope: str, address: str, *, limit: int, now: float | None = None) -> tu
     """Count one request; (allowed, seconds until the window ends)."""
     now = time.time() if now is None else now
     window = int(now // WINDOW_SECONDS)
-    key = f"ratelimit:{scope}:{address}:{window}"
-    cache.add(key, 0, timeout=WINDOW_SECONDS + 5)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=WINDOW_SECONDS + 5)
-        count = 1
+    count = cache_count(f"ratelimit:{scope}:{address}:{window}", WINDOW_SECONDS + 5)
     retry_after = WINDOW_SECONDS - int(now % WINDOW_SECONDS)
     return count <= limit, retry_after
 

@@ -117,6 +117,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         {"timeout": 20, "transaction_mode": "IMMEDIATE"}
     )
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool(
+    "DATABASE_PREPARED_STATEMENTS", default=True
+):
+    # Values travel apart from the SQL (server-side binding), so each persistent connection
+    # prepares a statement it has run twice and PostgreSQL stops parsing and planning it
+    # again: the planning was most of the database's work on the shop's pages. Set
+    # DATABASE_PREPARED_STATEMENTS=false behind a pooler that cannot keep prepared
+    # statements (PgBouncer before 1.21 in transaction mode).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"server_side_binding": True, "prepare_threshold": 2}
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

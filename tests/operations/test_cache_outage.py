@@ -53,3 +53,40 @@ def test_a_change_made_during_the_outage_is_not_undone_by_a_stale_copy(persisten
 
     assert cache.get("untouched") == "still here"  # Redis answers again: the lost delete ...
     assert cache.get("account:1:version") is None  # ... is replayed, the old token is gone
+
+
+def test_a_counter_counts_in_one_round_trip_expires_and_fails_open(persistent_redis):
+    from django.core.cache import cache
+
+    from pecshop.cache import count
+
+    commands = []
+    client = cache._cache.get_client(write=True)
+    original = client.connection_pool.get_connection
+
+    def counting(*args, **kwargs):
+        commands.append(args)
+        return original(*args, **kwargs)
+
+    client.connection_pool.get_connection = counting
+    try:
+        assert [count("hits", 60) for _ in range(3)] == [1, 2, 3]
+    finally:
+        client.connection_pool.get_connection = original
+    assert len(commands) == 3  # one connection use (one pipeline) per count
+    assert 0 < client.ttl(cache.make_and_validate_key("hits")) <= 60  # set once, not moved
+    assert cache.get("hits") == 3  # an ordinary cache value
+
+    persistent_redis.stop()
+    assert count("hits", 60) == 1  # Redis down: the limit lets the request through
+
+
+def test_a_counter_without_redis_counts_through_the_cache(settings):
+    from django.core.cache import cache
+
+    from pecshop.cache import count
+
+    if "Redis" in settings.CACHES["default"]["BACKEND"]:
+        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    cache.delete("hits")
+    assert [count("hits", 60) for _ in range(3)] == [1, 2, 3]
