@@ -52,27 +52,60 @@ def _rows() -> list[tuple]:
         return cursor.fetchall()
 
 
-# Snapshots built in this process, by the rows they were built from and the day: the rows
-# are read every time, so an equal key means an equal catalogue; only the building is saved.
+# Snapshots built in this process. On PostgreSQL by catalogue version and day: the version
+# (addons migration 0004, moved by the database itself on every write to the catalogue's
+# tables) is one small query, and the rows are read again only when it has moved. On SQLite
+# by the rows themselves, read every time, and the day. Either way nothing is invalidated.
 _built: dict[tuple, Catalogue] = {}
+MAX_BUILT = 16
+
+
+def _version() -> int | None:
+    """The catalogue's version as committed now (None on SQLite)."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT number FROM addons_catalogue_version WHERE id = %s", [1])
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 def load_catalogue(on: date | None = None) -> Catalogue:
     """The catalogue with the prices in effect on `on` (default: today in Europe/Rome).
 
     Scheduled price changes (`addons.PriceChange`) apply from their date on. One query,
-    whatever the size of the catalogue and of its price history.
+    whatever the size of the catalogue and of its price history: the version alone when this
+    process has already built that version's snapshot.
+
+    The rows are read after the version, so they are at least as new as it: a change
+    committed in between is seen a moment early under the old number, which no request
+    reads once the change is committed. A version written by a transaction that then rolls
+    back is never given again, so what that transaction saw can never be served.
     """
     on = on or timezone.localdate()
-    rows = _rows()
-    key = (tuple(rows), on)
-    catalogue = _built.get(key)
-    if catalogue is None:
-        catalogue = _build(rows, on)
-        if len(_built) > 16:
-            _built.clear()
-        _built[key] = catalogue
+    version = _version()
+    if version is not None:
+        key = ("version", version, on)
+        catalogue = _built.get(key)
+        if catalogue is not None:
+            return catalogue
+        rows = _rows()
+    else:
+        rows = _rows()
+        key = (tuple(rows), on)
+        catalogue = _built.get(key)
+        if catalogue is not None:
+            return catalogue
+    catalogue = _build(rows, on)
+    if len(_built) >= MAX_BUILT:
+        _built.clear()
+    _built[key] = catalogue
     return catalogue
+
+
+def forget_built() -> None:
+    """Drop the snapshots this process built (tests)."""
+    _built.clear()
 
 
 def _build(rows: list[tuple], on: date) -> Catalogue:

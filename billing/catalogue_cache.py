@@ -1,10 +1,12 @@
 """The catalogue, read from the database for each request, and renderings of it kept by
 content.
 
-`current_catalogue(on)` reads the catalogue every time it is called (four small queries):
-there is no version to move and nothing to invalidate, so a change is seen by the next
-request of every process as soon as it commits, and a change not yet committed is seen by
-nobody. A view asks once and passes the snapshot on.
+`current_catalogue(on)` asks the database every time it is called (one query: on PostgreSQL
+the catalogue's version, which the database moves itself on any write to the catalogue's
+tables, and the rows only when it moved; on SQLite the rows): no code has anything to
+invalidate, a change is seen by the next request of every process as soon as it commits,
+and a change not yet committed is seen by nobody. A view asks once and passes the snapshot
+on.
 
 `cached_fragment(name, render, catalogue=...)` keeps, in this process, HTML that depends only
 on the catalogue and on what `name` says: the catalogue page's body (the same for every
@@ -22,7 +24,7 @@ from typing import TypeVar
 
 from django.utils import timezone
 
-from billing.catalogue import load_catalogue
+from billing.catalogue import forget_built, load_catalogue
 from billing.pricing import Catalogue
 
 T = TypeVar("T")
@@ -58,8 +60,9 @@ def catalogue_fingerprint(catalogue: Catalogue) -> str:
 
 
 def forget_local_copies() -> None:
-    """Drop the renderings this process keeps (tests)."""
+    """Drop the renderings and snapshots this process keeps (tests)."""
     _fragments.clear()
+    forget_built()
 
 
 def cached_fragment(name: str, render: Callable[[], T], *, catalogue: Catalogue) -> T:

@@ -151,13 +151,13 @@ class ReusingRedisCache(RedisCache):
 
     def count(self, key: str, timeout: int) -> int | None:
         """Add one to the counter `key`, created at 1 and expiring `timeout` seconds after
-        its creation: one round trip (INCR and EXPIRE NX in a transaction). None when Redis
+        its creation: one round trip (INCR and EXPIRE NX, pipelined). None when Redis
         does not answer."""
         key = self.make_and_validate_key(key)
         client = self._cache
 
         def operation():
-            pipe = client.get_client(key, write=True).pipeline()
+            pipe = client.get_client(key, write=True).pipeline(transaction=False)
             pipe.incr(key)
             pipe.expire(key, timeout, nx=True)
             return pipe.execute()[0]

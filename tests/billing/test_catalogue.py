@@ -115,3 +115,37 @@ def test_a_catalogue_change_is_seen_by_another_connection_only_once_committed_an
     assert current_catalogue().tier("pro").price_per_year == Decimal("26.90")
     page = shop.get("/").content.decode()
     assert "26,90" in page and "24,90" not in page
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_database_moves_the_version_on_any_write_and_a_rolled_back_change_is_never_served():
+    """No code invalidates anything: raw SQL is seen at once, and what a transaction saw of
+    its own change is never served once it rolled back."""
+    from decimal import Decimal
+
+    from django.db import connection, transaction
+
+    from addons.models import Tier
+    from billing.catalogue_cache import current_catalogue
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the version is kept by PostgreSQL triggers")
+    first = current_catalogue()
+    assert current_catalogue() is first  # the same version: built once, one small query
+
+    with connection.cursor() as cursor:  # no model, no signal, no service
+        cursor.execute("UPDATE addons_tier SET price_per_year = 26.90 WHERE code = 'pro'")
+    assert current_catalogue().tier("pro").price_per_year == Decimal("26.90")
+
+    class Undo(Exception):
+        pass
+
+    with pytest.raises(Undo), transaction.atomic():
+        Tier.objects.filter(code="pro").update(price_per_year=Decimal("99.00"))
+        assert current_catalogue().tier("pro").price_per_year == Decimal("99.00")  # its own
+        raise Undo
+    assert current_catalogue().tier("pro").price_per_year == Decimal("26.90")
+    Tier.objects.filter(code="premium").update(price_per_year=Decimal("41.90"))
+    assert current_catalogue().tier("pro").price_per_year == Decimal("26.90")
+    assert current_catalogue().tier("premium").price_per_year == Decimal("41.90")
