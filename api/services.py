@@ -69,12 +69,13 @@ def token_authenticate(raw: str, *, today: date) -> ApiToken | None:
     expired (the token is valid up to the day before `expires_on`)."""
     if not raw or not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
         return None
-    token = (
-        ApiToken.objects.select_related("customer")
-        .filter(token_hash=token_hash(raw), revoked_at__isnull=True)
-        .first()
-    )
-    if token is None or (token.expires_on is not None and token.expires_on <= today):
+    try:  # the hash is unique: nothing to order
+        token = ApiToken.objects.select_related("customer").get(
+            token_hash=token_hash(raw), revoked_at__isnull=True
+        )
+    except ApiToken.DoesNotExist:
+        return None
+    if token.expires_on is not None and token.expires_on <= today:
         return None
     now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at >= LAST_USE_EVERY:
