@@ -1,0 +1,44 @@
+"""Loading the logged-in user: one statement for the user and its customer profile."""
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from customers.backends import CustomerBackend, user_with_customer
+
+
+@pytest.mark.django_db
+def test_the_user_and_its_profile_come_in_one_query_with_every_field(
+    alice, django_assert_num_queries
+):
+    expected = get_user_model().objects.select_related("customer").get(pk=alice.user_id)
+    with django_assert_num_queries(1):
+        user = CustomerBackend().get_user(alice.user_id)
+        customer = user.customer  # already loaded
+        assert customer.user is user
+    for field in get_user_model()._meta.concrete_fields:
+        assert getattr(user, field.attname) == getattr(expected, field.attname), field.name
+    for field in type(customer)._meta.concrete_fields:
+        assert getattr(customer, field.attname) == getattr(alice, field.attname), field.name
+    assert user.check_password("Password-Sicura-1")
+
+
+@pytest.mark.django_db
+def test_staff_without_a_profile_a_missing_and_an_inactive_user(
+    alice, django_user_model, django_assert_num_queries
+):
+    staff = django_user_model.objects.create_user("supporto", "s@pecshop.example", "x")
+    with django_assert_num_queries(1):
+        user = CustomerBackend().get_user(staff.pk)
+        assert getattr(user, "customer", None) is None  # no second query either
+    assert CustomerBackend().get_user(10**9) is None
+    assert user_with_customer("non-un-numero") is None
+    django_user_model.objects.filter(pk=alice.user_id).update(is_active=False)
+    assert CustomerBackend().get_user(alice.user_id) is None
+
+
+@pytest.mark.django_db
+def test_a_logged_in_page_sees_the_account_through_the_backend(alice, client):
+    client.force_login(alice.user)
+    response = client.get("/area-clienti/")
+    assert response.status_code == 200
+    assert response.wsgi_request.user.customer.pk == alice.pk
