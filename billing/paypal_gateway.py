@@ -5,6 +5,7 @@ return goes through `payment_confirm`, which fulfils the order once. PayPal keep
 for the shop: its renewals are paid by the customer from the reminder e-mail.
 """
 
+import json
 import logging
 
 import requests
@@ -17,6 +18,8 @@ from billing.gateways import Gateway, GatewayError
 from billing.models import Order, Payment
 
 logger = logging.getLogger(__name__)
+
+REFUND_TIMEOUT = 30  # seconds; a refund not answered by then is retried with the same id
 
 
 class PayPalProvider(Gateway, PaypalProvider):
@@ -67,11 +70,29 @@ class PayPalProvider(Gateway, PaypalProvider):
         raise PaymentError("PayPal non usa questo indirizzo", code=400)
 
     def refund_payment(self, payment, *, amount, idempotency_key) -> str:
+        """A refund of the sale, sent with `PayPal-Request-Id: idempotency_key`: the same
+        refund asked again (a timeout, a job that died after sending) gets PayPal's first
+        answer back instead of a second refund. The provider's own `post` cannot carry that
+        header, and on an error answer it would mark the original payment failed; this
+        leaves the payment as it is and raises GatewayError."""
         try:
             url = self._get_links(payment)["refund"]["href"]
-            response = self.post(
-                payment, url, data={"amount": self.get_amount_data(payment, amount)}
+            response = requests.request(
+                "post",
+                url,
+                data=json.dumps({"amount": self.get_amount_data(payment, amount)}),
+                headers={
+                    "Content-Type": "application/json",
+                    "Authorization": self.get_access_token(payment),
+                    "PayPal-Request-Id": idempotency_key,
+                },
+                timeout=REFUND_TIMEOUT,
             )
-            return str(response["id"])
+            data = response.json()
+            if response.status_code >= 400:
+                raise GatewayError(
+                    f"PayPal {response.status_code}: {data.get('message') or data.get('name')}"
+                )
+            return str(data["id"])
         except (PaymentError, requests.RequestException, KeyError, TypeError, ValueError) as error:
             raise GatewayError(str(error)) from error

@@ -48,7 +48,7 @@ def paypal(settings, monkeypatch):
         return Answer(TOKEN)
 
     def request(method, url, **kwargs):
-        calls.append((method.upper(), url, kwargs.get("data")))
+        calls.append((method.upper(), url, kwargs.get("data"), kwargs.get("headers", {})))
         if url.endswith("/v1/payments/payment"):
             return Answer(
                 {
@@ -89,6 +89,8 @@ def paypal(settings, monkeypatch):
                 }
             )
         if url.endswith("/refund"):
+            if json.loads(kwargs["data"])["amount"]["total"] == "999.00":
+                return Answer({"name": "REFUND_EXCEEDED_TRANSACTION_AMOUNT"}, status=422)
             return Answer({"id": "REFUND-1", "amount": {"total": "1.00", "currency": "EUR"}})
         raise AssertionError(url)
 
@@ -148,3 +150,35 @@ def test_a_paypal_duplicate_charge_paypal_cannot_refund_is_flagged_for_staff(
     duplicate = order.payments.get(transaction_id="PAYID-2")
     # A charge known only by its id carries no PayPal refund link: staff refund it by hand.
     assert duplicate.needs_review and "rimborso automatico non riuscito" in duplicate.review_note
+
+
+def test_a_paypal_refund_carries_its_idempotency_key_and_a_refusal_leaves_the_payment_paid(
+    client, alice, order_for, paypal
+):
+    from decimal import Decimal
+
+    from payments import PaymentStatus
+
+    from billing.gateways import GatewayError, gateway_for
+
+    order = order_for(new_mailbox(alice), method="paypal")
+    client.force_login(alice.user)
+    client.post(f"/ordini/{order.number}/paga/", {"go": "1"})
+    payment = order.payments.get()
+    client.get(f"/pagamenti/process/{payment.token}/?token=EC-1&PayerID=PAYER1")
+    payment.refresh_from_db()
+    gateway = gateway_for(payment)
+
+    for _ in range(2):  # asked again after a timeout: the same request id
+        assert (
+            gateway.refund_payment(payment, amount=Decimal("1.00"), idempotency_key="withdrawal-X")
+            == "REFUND-1"
+        )
+    refunds = [c for c in paypal if c[1].endswith("/refund")]
+    assert [c[3]["PayPal-Request-Id"] for c in refunds] == ["withdrawal-X", "withdrawal-X"]
+    assert json.loads(refunds[0][2])["amount"] == {"currency": "EUR", "total": "1.00"}
+
+    with pytest.raises(GatewayError, match="422"):
+        gateway.refund_payment(payment, amount=Decimal("999.00"), idempotency_key="too-much")
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.CONFIRMED
