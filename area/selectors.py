@@ -246,7 +246,7 @@ def dashboard_lists(
     pages = {}
     for name, listed in listing.items():
         paginator = CountedPaginator(listed.rows, PAGE_SIZE, count=listed.count)
-        page = paginator._get_page(listed.rows, numbers[name], paginator)
+        page = Page(listed.rows, numbers[name], paginator)
         page.rows = [row(catalogue, m, today, f"{url}{m.pk}/") for m in listed.rows]
         pages[name] = page
     return pages
@@ -268,7 +268,7 @@ def page_in_one_query(queryset: QuerySet, per_page: int, number) -> Page:
     if not rows and number > 1:
         return Paginator(queryset, per_page).get_page(number)
     paginator = CountedPaginator(queryset, per_page, count=rows[0].total_rows if rows else 0)
-    return paginator._get_page(rows, number, paginator)
+    return Page(rows, number, paginator)
 
 
 class CountedPaginator(Paginator):
@@ -286,7 +286,7 @@ class CountedPaginator(Paginator):
     def page(self, number):
         if not self._count:
             number = self.validate_number(number)
-            return self._get_page([], number, self)
+            return Page([], number, self)
         return super().page(number)
 
 
