@@ -92,6 +92,8 @@ TEMPLATES = [
                 "billing.context_processors.cart",
             ],
             "libraries": {"jinja": "pecshop.templatetags.jinja"},
+            # {% url %} remembering the URLs written whole in a template (known_urls.py).
+            "builtins": ["pecshop.templatetags.known_urls"],
         },
     },
     # Jinja2, only for the loops over many rows (the dashboard's table of mailboxes), where
