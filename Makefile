@@ -15,11 +15,11 @@ $(BIN)/python:
 # Install from the lock files (every direct and indirect dependency pinned with its
 # hashes); reinstall only when a lock file changes. `make lock` writes them.
 $(VENV)/.runtime: requirements.lock | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --no-compile --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
 	touch $@
 
 $(VENV)/.dev: requirements.lock requirements-dev.lock | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --no-compile --require-hashes -r requirements-dev.lock
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-dev.lock
 	touch $@ $(VENV)/.runtime
 
 run: $(VENV)/.runtime
