@@ -360,7 +360,7 @@ def _place_once(request, operation: str, body, key: str, place) -> tuple[int, di
             fingerprint=request_fingerprint(operation, body.dict()),
             place=place,
         )
-        if body.pay_with_saved_card and not replay:  # only the request that placed it
+        if body.pay_with_saved_card and not replay:  # only the request that recorded the key
             order_charge_saved_card(order=order, today=_today())
     except IdempotencyConflict:
         raise ApiError(

@@ -109,7 +109,10 @@ def order_place_once(
     """Place an order at most once per (customer, key): `place(placement_key)` is called
     with a placement key derived from both, so concurrent requests with the same key meet
     on the order's unique placement key and all get the one order. Returns the order and
-    whether it was placed by an earlier request. The same key with a different request
+    whether this is a replay: False for exactly one request, the one that records the key
+    (whichever of the concurrent requests created the order, or a retry finding an order
+    whose request died before recording it), so that one request, and only one, goes on to
+    act on the order (a charge to the saved card). The same key with a different request
     raises IdempotencyConflict."""
     existing = IdempotencyKey.objects.filter(customer=customer, key=key).first()
     if existing is not None:
@@ -129,4 +132,4 @@ def order_place_once(
         if existing.fingerprint != fingerprint:
             raise IdempotencyConflict from None
         return order, True
-    return order, before is not None
+    return order, False

@@ -2,6 +2,8 @@
 and invoiced in the answer, charged once whatever the repeats, refused before any order
 when the account has no saved card, left payable from its link when the card is declined."""
 
+import pytest
+
 from billing.models import Order
 from mailboxes.models import MailboxAddOn
 from tests.api.conftest import TODAY
@@ -111,3 +113,38 @@ def test_an_order_no_longer_awaiting_payment_is_not_charged(alice, order_for, st
     assert order.status == "paid"
     assert order_charge_saved_card(order=order, today=TODAY) is None
     assert len(saved_card.charged) == 1
+
+
+def test_the_request_that_records_the_key_charges_even_if_another_placed_the_order(
+    alice, make_token, api_client, studio, saved_card, monkeypatch
+):
+    """Requests with the same key race: one places the order, another, finding it already
+    there, records the key first. The one that records the key charges, so the order is
+    charged exactly once (the race once left it unpaid, nobody charging). A retry after a
+    request that died between placing and recording behaves the same way."""
+    from api import services
+
+    _, raw = make_token(alice, "buy")
+    body = {"mailbox_id": studio.pk, **ADD}
+    real_create = services.IdempotencyKey.objects.create
+    calls = []
+
+    def dies_before_recording(**kwargs):
+        calls.append(kwargs)
+        if len(calls) == 1:
+            raise RuntimeError("the process died")
+        return real_create(**kwargs)
+
+    monkeypatch.setattr(services.IdempotencyKey.objects, "create", dies_before_recording)
+    with pytest.raises(RuntimeError, match="died"):
+        api_client(raw).post("/orders/addon", body, key="carta-2")
+    order = Order.objects.get()
+    assert order.status == "awaiting" and saved_card.charged == []  # placed, not charged
+
+    retry = api_client(raw).post("/orders/addon", body, key="carta-2")
+    assert retry.status_code == 201, retry.content
+    assert retry.json()["status"] == "paid" and retry.json()["number"] == order.number
+    assert len(saved_card.charged) == 1
+    again = api_client(raw).post("/orders/addon", body, key="carta-2")
+    assert again.status_code == 200 and len(saved_card.charged) == 1
+    assert Order.objects.count() == 1
