@@ -22,7 +22,7 @@ from billing.pricing import PricingError, totals
 from billing.services.items import MAX_NEW_MAILBOXES, ItemSpec, item_quote, new_mailbox_address
 from customers.models import Customer, Holder
 from mailboxes.models import Mailbox, MailboxStatus
-from mailboxes.selectors import address_unavailable_reason
+from mailboxes.selectors import address_unavailable_reason, mailbox_holdings
 from mailboxes.services import mailbox_create, mailbox_transition
 
 
@@ -228,6 +228,10 @@ def _place(*, customer, items, payment_method, placement_key, today, billing_hol
             # What the price was computed on: fulfilment refuses to apply it to anything else.
             params["expires_on_at_order"] = mailbox.expires_on.isoformat()
             params["tier_at_order"] = mailbox.tier.code
+            if spec.kind == ItemKind.RENEWAL:
+                # What a renewal paid in the grace period changes at once, and a withdrawal
+                # gives back (mailboxes.services.withdrawal.mailbox_withdraw_renewal).
+                params["held_at_order"] = mailbox_holdings(mailbox)
         item = OrderItem.objects.create(
             order=order, position=index, kind=spec.kind, mailbox=mailbox, params=params
         )

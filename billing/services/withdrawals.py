@@ -163,15 +163,27 @@ def _describe_undo(item: OrderItem, *, done: bool = False) -> str:
             "con i servizi che l'upgrade aveva accreditato."
         )
     old_expiry = date.fromisoformat(p["expires_on_at_order"])
+    # A renewal placed in the grace period applied at once: the mailbox goes back to expired.
+    in_grace = item.order.placed_on >= old_expiry
     if done:
         return (
             f"Il rinnovo di {address} è stato annullato: la scadenza è tornata al "
             f"{old_expiry:%d/%m/%Y} e le modifiche previste per il nuovo periodo sono state "
             "eliminate."
+            + (
+                " La casella è di nuovo scaduta, con i servizi aggiuntivi che aveva prima."
+                if in_grace
+                else ""
+            )
         )
     return (
         f"Il rinnovo di {address} viene annullato: la scadenza torna al "
         f"{old_expiry:%d/%m/%Y} e le modifiche previste per il nuovo periodo sono eliminate."
+        + (
+            " La casella torna scaduta, con i servizi aggiuntivi che aveva prima."
+            if in_grace
+            else ""
+        )
     )
 
 
@@ -295,7 +307,8 @@ def _undo_item(item: OrderItem, *, today: date, actor, reason: str) -> None:
         mailbox_withdraw_new(mailbox=mailbox, today=today, actor=actor, reason=reason)
         return
     added = p.get("add", {})
-    addons = _addons_by_code([*added, *(line.code for line in item.lines.all())])
+    held = p.get("held_at_order", {})
+    addons = _addons_by_code([*added, *held, *(line.code for line in item.lines.all())])
     added_units = {addons[c]: q for c, q in added.items()}
     if item.kind == ItemKind.ADDON:
         mailbox_withdraw_units(mailbox=mailbox, units=added_units, actor=actor, reason=reason)
@@ -320,6 +333,7 @@ def _undo_item(item: OrderItem, *, today: date, actor, reason: str) -> None:
             old_tier=Tier.objects.get(code=p["tier_at_order"]),
             years=p["years"],
             added=added_units,
+            held={addons[code]: quantity for code, quantity in held.items()},
             today=today,
             actor=actor,
             reason=reason,

@@ -144,6 +144,27 @@ def mailbox_withdraw_upgrade(
     return mailbox
 
 
+def _restore_held(mailbox: Mailbox, held: dict[AddOn, int], *, actor, reason: str) -> None:
+    """The quantities held before a renewal in the grace period lowered or dropped them."""
+    for addon, quantity in held.items():
+        item = _live_item(mailbox, addon)
+        if item is None:  # dropped by the renewal: held again
+            addon_attach(
+                mailbox=mailbox, addon=addon, quantity=quantity, actor=actor, reason=reason
+            )
+        elif item.quantity < quantity:
+            item.quantity, old = quantity, item.quantity
+            item.save(update_fields=["quantity", "updated_at"])
+            event_record(
+                mailbox=mailbox,
+                mailbox_addon=item,
+                kind=EventKind.ADDON_CHANGED,
+                actor=actor,
+                reason=reason,
+                data={"addon": addon.code, "from": old, "to": quantity},
+            )
+
+
 @transaction.atomic
 def mailbox_withdraw_renewal(
     *,
@@ -153,14 +174,17 @@ def mailbox_withdraw_renewal(
     years: int,
     added: dict[AddOn, int],
     today: date,
+    held: dict[AddOn, int] | None = None,
     actor=None,
     reason: str,
 ) -> Mailbox:
     """A renewal withdrawn: the expiry goes back and what it scheduled for the new term
     is dropped; units it added at once (on the same tier) are removed.
 
-    A renewal paid in the grace period had made the mailbox active again: it is expired
-    again (or cancelled, when the grace period is over meanwhile)."""
+    A renewal paid in the grace period had made the mailbox active again, with the add-ons
+    it kept at once: it is expired again (or cancelled, when the grace period is over
+    meanwhile), holding again what it held when the order was placed (`held`; orders placed
+    before the shop recorded it leave the add-ons as the renewal left them)."""
     mailbox = _locked(mailbox)
     if mailbox.status == MailboxStatus.CANCELLED:
         return mailbox
@@ -217,6 +241,7 @@ def mailbox_withdraw_renewal(
             )
     if renewed_in_grace:
         _change_tier(mailbox, old_tier, actor=actor, reason=reason)
+        _restore_held(mailbox, held or {}, actor=actor, reason=reason)
         if today >= grace_ends_on(old_expiry):
             mailbox_cancel(
                 mailbox=mailbox, today=today, at_expiry=False, actor=actor, reason=reason

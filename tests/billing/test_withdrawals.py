@@ -282,6 +282,36 @@ def test_a_renewal_paid_in_the_grace_period_withdrawn_leaves_the_mailbox_expired
     assert withdrawal.net == order.net - withdrawal.used
 
 
+def test_a_grace_renewal_that_lowered_and_dropped_add_ons_withdrawn_gives_them_back(
+    make_mailbox, order_for, pay, withdraw
+):
+    mailbox = make_mailbox(activated_on=date(2025, 11, 1), extras={"CONSERVAZIONE": 5, "SPAZIO": 1})
+    mailbox_transition(mailbox=mailbox, to_status=MailboxStatus.EXPIRED, today=date(2026, 11, 1))
+    order = order_for(
+        ItemSpec("renewal", {"years": 1, "keep": {"CONSERVAZIONE": 2, "SPAZIO": 0}}, mailbox.pk)
+    )
+    pay(order)
+    mailbox.refresh_from_db()
+    assert mailbox.status == MailboxStatus.ACTIVE
+    assert holdings(mailbox) == {"CONSERVAZIONE": (2, "active", None)}  # at once, in grace
+    from billing.services.withdrawals import _describe_undo
+
+    assert "torna scaduta, con i servizi aggiuntivi che aveva prima" in _describe_undo(
+        order.items.get()
+    )
+
+    withdraw(order)
+
+    mailbox.refresh_from_db()
+    assert (mailbox.status, mailbox.expires_on) == (MailboxStatus.EXPIRED, date(2026, 11, 1))
+    assert holdings(mailbox) == {
+        "CONSERVAZIONE": (5, "expired", None),
+        "SPAZIO": (1, "expired", None),
+    }
+    changes = mailbox.events.filter(kind="addon_changed", reason__contains="recesso")
+    assert changes.filter(data__to=5).exists()
+
+
 def test_an_upgrade_withdrawn_returns_to_the_previous_tier_with_the_credited_sms(
     make_mailbox, order_for, pay, withdraw
 ):
