@@ -22,7 +22,7 @@ from mailboxes.models import (
 )
 from mailboxes.services.changes import mailbox_cancel
 from mailboxes.services.platform import provisioning_enqueue, quotas_payload
-from mailboxes.services.purchases import _change_tier, addon_attach
+from mailboxes.services.purchases import _change_tier, _set_quantity, addon_attach
 from mailboxes.services.transitions import (
     TransitionError,
     event_record,
@@ -153,16 +153,7 @@ def _restore_held(mailbox: Mailbox, held: dict[AddOn, int], *, actor, reason: st
                 mailbox=mailbox, addon=addon, quantity=quantity, actor=actor, reason=reason
             )
         elif item.quantity < quantity:
-            item.quantity, old = quantity, item.quantity
-            item.save(update_fields=["quantity", "updated_at"])
-            event_record(
-                mailbox=mailbox,
-                mailbox_addon=item,
-                kind=EventKind.ADDON_CHANGED,
-                actor=actor,
-                reason=reason,
-                data={"addon": addon.code, "from": old, "to": quantity},
-            )
+            _set_quantity(item, quantity, actor=actor, reason=reason)
 
 
 @transaction.atomic
