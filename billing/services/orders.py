@@ -229,8 +229,9 @@ def _place(*, customer, items, payment_method, placement_key, today, billing_hol
             params["expires_on_at_order"] = mailbox.expires_on.isoformat()
             params["tier_at_order"] = mailbox.tier.code
             if spec.kind == ItemKind.RENEWAL:
-                # What a renewal paid in the grace period changes at once, and a withdrawal
-                # gives back (mailboxes.services.withdrawal.mailbox_withdraw_renewal).
+                # What the renewal may lower or drop (at once in the grace period, at the old
+                # expiry otherwise) and a withdrawal after the old expiry gives back
+                # (mailboxes.services.withdrawal.mailbox_withdraw_renewal).
                 params["held_at_order"] = mailbox_holdings(mailbox)
         item = OrderItem.objects.create(
             order=order, position=index, kind=spec.kind, mailbox=mailbox, params=params

@@ -143,7 +143,7 @@ def _service_lines(order: Order, paid_on: date) -> list[ServiceLine]:
     return lines
 
 
-def _describe_undo(item: OrderItem, *, done: bool = False) -> str:
+def _describe_undo(item: OrderItem, *, today: date, done: bool = False) -> str:
     """What withdrawing undoes of one item: announced (page) or done (receipt, e-mail)."""
     p, address = item.params, item.mailbox.address
     if item.kind == ItemKind.NEW_MAILBOX:
@@ -163,8 +163,9 @@ def _describe_undo(item: OrderItem, *, done: bool = False) -> str:
             "con i servizi che l'upgrade aveva accreditato."
         )
     old_expiry = date.fromisoformat(p["expires_on_at_order"])
-    # A renewal placed in the grace period applied at once: the mailbox goes back to expired.
-    in_grace = item.order.placed_on >= old_expiry
+    # The old expiry already passed (the renewal was paid in the grace period, or its new term
+    # has started): the mailbox goes back to expired, as mailbox_withdraw_renewal does.
+    in_grace = old_expiry <= today
     if done:
         return (
             f"Il rinnovo di {address} è stato annullato: la scadenza è tornata al "
@@ -271,7 +272,7 @@ def withdrawal_preview(*, order: Order, now: datetime) -> WithdrawalPreview:
             _service_lines(order, preview.paid_on), withdrawn_on=today
         )
         preview.undo = [
-            _describe_undo(item)
+            _describe_undo(item, today=today)
             for item in order.items.select_related("mailbox").order_by("position")
         ]
         preview.refund_method = _refund_method(order)
@@ -393,7 +394,7 @@ def _order_withdraw(*, order: Order, now: datetime, iban: str, actor) -> Withdra
 
     reason = REASON.format(number=order.number)
     items = list(order.items.select_related("mailbox__tier").order_by("position"))
-    undone = [_describe_undo(item, done=True) for item in items]
+    undone = [_describe_undo(item, today=today, done=True) for item in items]
     try:
         with transaction.atomic():
             for item in items:

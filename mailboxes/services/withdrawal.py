@@ -145,7 +145,7 @@ def mailbox_withdraw_upgrade(
 
 
 def _restore_held(mailbox: Mailbox, held: dict[AddOn, int], *, actor, reason: str) -> None:
-    """The quantities held before a renewal in the grace period lowered or dropped them."""
+    """The quantities held before the renewal lowered or dropped them."""
     for addon, quantity in held.items():
         item = _live_item(mailbox, addon)
         if item is None:  # dropped by the renewal: held again
@@ -172,10 +172,11 @@ def mailbox_withdraw_renewal(
     """A renewal withdrawn: the expiry goes back and what it scheduled for the new term
     is dropped; units it added at once (on the same tier) are removed.
 
-    A renewal paid in the grace period had made the mailbox active again, with the add-ons
-    it kept at once: it is expired again (or cancelled, when the grace period is over
-    meanwhile), holding again what it held when the order was placed (`held`; orders placed
-    before the shop recorded it leave the add-ons as the renewal left them)."""
+    Withdrawn after the old expiry (a renewal paid in the grace period, which made the
+    mailbox active again with the add-ons it kept, or one whose new term has started), the
+    mailbox is expired again (or cancelled, when the grace period is over meanwhile),
+    holding again what it held when the order was placed (`held`; orders placed before the
+    shop recorded it leave the add-ons as the renewal left them)."""
     mailbox = _locked(mailbox)
     if mailbox.status == MailboxStatus.CANCELLED:
         return mailbox

@@ -297,7 +297,7 @@ def test_a_grace_renewal_that_lowered_and_dropped_add_ons_withdrawn_gives_them_b
     from billing.services.withdrawals import _describe_undo
 
     assert "torna scaduta, con i servizi aggiuntivi che aveva prima" in _describe_undo(
-        order.items.get()
+        order.items.get(), today=date(2026, 11, 25)
     )
 
     withdraw(order)
@@ -310,6 +310,25 @@ def test_a_grace_renewal_that_lowered_and_dropped_add_ons_withdrawn_gives_them_b
     }
     changes = mailbox.events.filter(kind="addon_changed", reason__contains="recesso")
     assert changes.filter(data__to=5).exists()
+
+
+def test_a_renewal_withdrawn_after_its_new_term_started_gives_back_the_lowered_add_on(
+    make_mailbox, order_for, pay, withdraw
+):
+    from mailboxes.lifecycle import apply_term_changes
+
+    mailbox = make_mailbox(activated_on=date(2025, 11, 30), extras={"CONSERVAZIONE": 5})
+    order = order_for(ItemSpec("renewal", {"years": 1, "keep": {"CONSERVAZIONE": 2}}, mailbox.pk))
+    pay(order)  # 25 November: the lower quantity is for the term starting on 30 November
+    apply_term_changes(today=date(2026, 11, 30))
+    mailbox.refresh_from_db()
+    assert holdings(mailbox) == {"CONSERVAZIONE": (2, "active", None)}
+
+    withdraw(order, now=at(date(2026, 12, 2)))
+
+    mailbox.refresh_from_db()
+    assert (mailbox.status, mailbox.expires_on) == (MailboxStatus.EXPIRED, date(2026, 11, 30))
+    assert holdings(mailbox) == {"CONSERVAZIONE": (5, "expired", None)}
 
 
 def test_an_upgrade_withdrawn_returns_to_the_previous_tier_with_the_credited_sms(
