@@ -18,6 +18,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.db import transaction
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
@@ -28,6 +29,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from customers.models import Customer, SecurityEvent, SecurityEventKind
 from outbox.services import email_enqueue
 from pecshop.mail import email_build
+from pecshop.prepared import prepared
 
 RECOVERY_CODES = 10
 TOTP_DEVICE_NAME = "App di autenticazione"
@@ -128,9 +130,14 @@ def signup_confirm(*, user) -> None:
 # --- the second factor -----------------------------------------------------------------------
 
 
+@prepared
+def _confirmed_totp(user_id: int) -> QuerySet:
+    return TOTPDevice.objects.filter(user_id=user_id, confirmed=True)
+
+
 def has_two_factor(user) -> bool:
     """A confirmed TOTP device (recovery codes alone are no second factor): one query."""
-    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    return _confirmed_totp.exists(user_id=user.pk)
 
 
 def totp_device_start(*, user) -> TOTPDevice:
