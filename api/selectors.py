@@ -9,7 +9,7 @@ from django.db.models import Prefetch
 from django.urls import reverse
 
 from area.listing import Filters, ListedMailbox, mailbox_listing
-from area.selectors import STATUS_LABELS, customer_mailboxes, usage_bars
+from area.selectors import STATUS_LABELS, customer_mailbox, usage_bars
 from billing.catalogue_cache import current_catalogue
 from billing.models import Invoice, Order, Payment, PaymentMethod
 from billing.services.saved_card_charge import card_charge_of
@@ -92,7 +92,7 @@ def mailbox_list(customer: Customer, filters: Filters, *, today, page, size):
 
 
 def mailbox_get(customer: Customer, mailbox_id: int) -> Mailbox | None:
-    return customer_mailboxes(customer).filter(pk=mailbox_id).first()
+    return customer_mailbox(customer, mailbox_id)
 
 
 def _url(name: str, *args) -> str:

@@ -7,12 +7,14 @@ from collections.abc import Callable
 from datetime import date, timedelta
 
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from api.models import ApiToken, IdempotencyKey, TokenScope
 from billing.models import Order
 from customers.models import Customer
 from pecshop.cache import count as cache_count
+from pecshop.prepared import prepared
 
 TOKEN_PREFIX = "pec_"
 LAST_USE_EVERY = timedelta(minutes=1)  # last use is written at most once a minute
@@ -64,16 +66,21 @@ def token_revoke(*, token: ApiToken) -> ApiToken:
     return token
 
 
+@prepared
+def _live_token(token_hash: str) -> QuerySet:
+    # The hash is unique: nothing to order.
+    return ApiToken.objects.select_related("customer").filter(
+        token_hash=token_hash, revoked_at__isnull=True
+    )
+
+
 def token_authenticate(raw: str, *, today: date) -> ApiToken | None:
     """The live token with this secret, its last use noted; None if unknown, revoked or
     expired (the token is valid up to the day before `expires_on`)."""
     if not raw or not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
         return None
-    try:  # the hash is unique: nothing to order
-        token = ApiToken.objects.select_related("customer").get(
-            token_hash=token_hash(raw), revoked_at__isnull=True
-        )
-    except ApiToken.DoesNotExist:
+    token = _live_token.first(token_hash=token_hash(raw))
+    if token is None:
         return None
     if token.expires_on is not None and token.expires_on <= today:
         return None

@@ -14,6 +14,7 @@ from django.db.models import (
 from django.urls import reverse
 
 from area.listing import HELD, Filters, ListedMailbox, mailbox_listing
+from billing.models import Invoice, Order, OrderItem
 from billing.pricing import (
     QUOTA_LABELS,
     AddOnInfo,
@@ -23,8 +24,9 @@ from billing.pricing import (
     quote_upgrade,
 )
 from customers.models import Customer
-from mailboxes.models import Mailbox, MailboxAddOn, MailboxStatus
+from mailboxes.models import Mailbox, MailboxAddOn, MailboxEvent, MailboxStatus
 from mailboxes.terms import MB_PER_GB, grace_ends_on
+from pecshop.prepared import prepared, set_prefetched
 
 PAGE_SIZE = 20
 
@@ -203,6 +205,31 @@ def customer_mailboxes(customer: Customer | None) -> QuerySet[Mailbox]:
     )
 
 
+@prepared
+def _account_mailbox(customer_id: int, pk: int) -> QuerySet:
+    return Mailbox.objects.select_related("tier", "holder").filter(customer_id=customer_id, pk=pk)
+
+
+@prepared
+def _held_addons(mailbox_id: int) -> QuerySet:
+    return MailboxAddOn.objects.filter(mailbox_id=mailbox_id, status__in=HELD).select_related(
+        "addon"
+    )
+
+
+def customer_mailbox(customer: Customer, pk: int) -> Mailbox | None:
+    """One of the account's mailboxes (None if it is not the account's) as
+    `customer_mailboxes` reads it (tier, holder, held add-ons), in two statements compiled
+    once (pecshop.prepared)."""
+    if not 0 < pk < 2**63:  # no such row; SQLite could not even bind the number
+        return None
+    mailbox = _account_mailbox.first(customer_id=customer.pk, pk=pk)
+    if mailbox is not None:
+        mailbox.customer = customer
+        set_prefetched(mailbox, "addons", _held_addons.all(mailbox_id=mailbox.pk))
+    return mailbox
+
+
 def dashboard_lists(
     customer: Customer | None,
     filters: Filters,
@@ -259,16 +286,65 @@ def _page_number(number) -> int:
         return 1
 
 
-def page_in_one_query(queryset: QuerySet, per_page: int, number) -> Page:
-    """A page of `queryset` and its total count read together (a window count on the rows
-    of the page): one query instead of two. A page past the end falls back to the last."""
-    number = _page_number(number)
-    start = (number - 1) * per_page
-    rows = list(queryset.annotate(total_rows=Window(Count("pk")))[start : start + per_page])
+ORDERS_SHOWN = 20
+
+
+def _mailbox_orders(customer_id: int, mailbox_id: int) -> QuerySet:
+    # The orders holding an item of the mailbox (a subquery: no join, so no DISTINCT).
+    items = OrderItem.objects.filter(mailbox_id=mailbox_id).values("order_id")
+    return (
+        Order.objects.filter(customer_id=customer_id, pk__in=items)
+        .only("number", "placed_on", "status", "total", "created_at")
+        .order_by("-created_at", "-id")[:ORDERS_SHOWN]
+    )
+
+
+_orders_of_mailbox = prepared(_mailbox_orders)
+
+
+@prepared
+def _invoices_of_mailbox(customer_id: int, mailbox_id: int) -> QuerySet:
+    orders = _mailbox_orders(customer_id, mailbox_id).values("pk")
+    return Invoice.objects.filter(customer_id=customer_id, order__in=orders).order_by(
+        "-issued_on", "-number"
+    )
+
+
+def mailbox_orders(mailbox: Mailbox) -> tuple[list[Order], list[Invoice]]:
+    """The account's latest orders for this mailbox (ORDERS_SHOWN, newest first) and their
+    invoices and credit notes, each list in one statement compiled once."""
+    values = {"customer_id": mailbox.customer_id, "mailbox_id": mailbox.pk}
+    orders = _orders_of_mailbox.all(**values)
+    return orders, _invoices_of_mailbox.all(**values) if orders else []
+
+
+MAX_PAGE = 10_000_000  # a larger page number is past the end anyway
+EVENTS_PER_PAGE = 20
+
+
+@prepared
+def _events(mailbox_id: int) -> QuerySet:
+    # The page shows no actor; the window count is the whole list's, read with the page.
+    return (
+        MailboxEvent.objects.filter(mailbox_id=mailbox_id)
+        .annotate(total_rows=Window(Count("pk")))
+        .order_by("-created_at", "-id")
+    )
+
+
+def mailbox_events_page(mailbox: Mailbox, number) -> Page:
+    """A page of the mailbox's history, newest first, and the count of the whole history
+    read together (a window count on the rows of the page): one query instead of two. A page
+    past the end falls back to the last."""
+    number = min(_page_number(number), MAX_PAGE)
+    per_page = EVENTS_PER_PAGE
+    rows = _events.page(per_page, (number - 1) * per_page, mailbox_id=mailbox.pk)
     if not rows and number > 1:
-        return Paginator(queryset, per_page).get_page(number)
-    paginator = CountedPaginator(queryset, per_page, count=rows[0].total_rows if rows else 0)
-    return Page(rows, number, paginator)
+        return Paginator(_events.build(mailbox_id=mailbox.pk), per_page).get_page(number)
+    count = rows[0].total_rows if rows else 0
+    # The paginator only counts (the page is built here): it is given the rows, not a list
+    # it would have to read again.
+    return Page(rows, number, CountedPaginator(rows, per_page, count=count))
 
 
 class CountedPaginator(Paginator):

@@ -34,11 +34,13 @@ from area.previews import preview_facts
 from area.selectors import (
     PURCHASES,
     addon_rows,
+    customer_mailbox,
     customer_mailboxes,
     dashboard_lists,
     mailbox_actions,
+    mailbox_events_page,
+    mailbox_orders,
     offered_action,
-    page_in_one_query,
     row,
     upgrade_offers,
 )
@@ -56,7 +58,11 @@ from billing.models import Invoice, InvoiceKind, ItemKind, Order, PaymentMethod
 from billing.pricing import PricingError, quota_gb
 from billing.services.items import ItemSpec, item_quote
 from billing.services.orders import OrderError, order_place
-from billing.services.withdrawals import space_to_free, withdrawable_orders
+from billing.services.withdrawals import (
+    has_withdrawable_orders,
+    space_to_free,
+    withdrawable_numbers,
+)
 from billing.views.common import current_customer
 from customers.forms import HolderForm
 from customers.models import Customer
@@ -115,12 +121,9 @@ def _mailbox(request, pk: int, *, changes: bool = True) -> Mailbox:
     """The mailbox if this session may see it (and, with `changes`, change it), else 404."""
     customer = current_customer(request)
     if customer is not None:
-        mailboxes = (
-            customer_mailboxes(customer).select_related(None).select_related("tier", "holder")
-        )
-        mailbox = get_object_or_404(mailboxes, pk=pk)
-        # The account is the one already loaded with the user: no join, no query.
-        mailbox.customer = customer
+        mailbox = customer_mailbox(customer, pk)
+        if mailbox is None:
+            raise Http404
         return mailbox
     if not changes and session_mailbox_id(request) == pk:
         return get_object_or_404(customer_mailboxes(None), pk=pk)
@@ -156,7 +159,8 @@ def dashboard(request):
             "statuses": MailboxStatus.choices,
             "tiers": sorted(catalogue.tiers.values(), key=lambda t: t.rank),
             "querystring": request.GET.urlencode(),
-            "withdrawable": withdrawable_orders(customer=customer, today=today).exists(),
+            "withdrawable": customer is not None
+            and has_withdrawable_orders(customer=customer, today=today),
         },
     )
 
@@ -168,39 +172,14 @@ def mailbox_detail(request, pk: int):
     today = timezone.localdate()
     catalogue = current_catalogue(today)
     info = row(catalogue, mailbox, today)
-    events = page_in_one_query(
-        mailbox.events.order_by("-created_at", "-id"),  # the page shows no actor
-        20,
-        request.GET.get("eventi", 1),
-    )
-    orders = Order.objects.filter(items__mailbox=mailbox, customer_id=mailbox.customer_id)
-    if mailbox_only:  # the account's orders stay the account's
-        orders = orders.filter(number__in=session_orders(request))
-    orders = list(
-        orders.only("number", "placed_on", "status", "total", "created_at")
-        .distinct()
-        .order_by("-created_at")[:20]
-    )
-    invoices = (
-        list(
-            Invoice.objects.filter(
-                customer_id=mailbox.customer_id, order__in=[o.pk for o in orders]
-            ).order_by("-issued_on", "-number")
-        )
-        if orders
-        else []
-    )
+    events = mailbox_events_page(mailbox, request.GET.get("eventi", 1))
+    if mailbox_only:  # the account's orders stay the account's: those of this session
+        orders, invoices = _session_mailbox_orders(request, mailbox)
+    else:
+        orders, invoices = mailbox_orders(mailbox)
     # The orders of this mailbox still in their withdrawal period: one query, read here so
     # that the selector deciding the actions stays free of queries.
-    withdrawable = (
-        []
-        if mailbox_only
-        else list(
-            withdrawable_orders(
-                customer=mailbox.customer, today=today, mailbox=mailbox
-            ).values_list("number", flat=True)
-        )
-    )
+    withdrawable = [] if mailbox_only else withdrawable_numbers(mailbox=mailbox, today=today)
     return render(
         request,
         "area/mailbox.html",
@@ -225,6 +204,22 @@ def mailbox_detail(request, pk: int):
             "space_to_free": space_to_free(mailbox, today, catalogue, info.holdings),
         },
     )
+
+
+def _session_mailbox_orders(request, mailbox: Mailbox) -> tuple[list[Order], list[Invoice]]:
+    """`mailbox_orders` for a session opened with the mailbox's own credentials: only the
+    orders placed in this session."""
+    orders = list(
+        Order.objects.filter(
+            customer_id=mailbox.customer_id,
+            pk__in=mailbox.order_items.values("order_id"),
+            number__in=session_orders(request),
+        )
+        .only("number", "placed_on", "status", "total", "created_at")
+        .order_by("-created_at", "-id")[:20]
+    )
+    invoices = Invoice.objects.filter(customer_id=mailbox.customer_id, order__in=orders)
+    return orders, list(invoices.order_by("-issued_on", "-number")) if orders else []
 
 
 # --- buying: form, rateo breakdown, payment method, order --------------------------------
