@@ -5,12 +5,14 @@ in the Area Clienti; orders need a read-and-buy token and an Idempotency-Key. Er
 always {"error": "...", "field": "..."} with a 4xx status and an Italian message.
 """
 
+import pydantic_core
 from django.conf import settings
 from django.http import Http404, HttpResponse
 from django.utils import timezone
 from ninja import Header, NinjaAPI, Path, Query
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.renderers import BaseRenderer
 
 from api import selectors
 from api.auth import MISSING_TOKEN, ApiError, TokenAuth, buyer
@@ -49,7 +51,20 @@ from billing.services.items import ItemSpec, item_quote
 from billing.services.orders import OrderError, order_place
 from billing.services.saved_card_charge import order_charge_saved_card, saved_card_for
 
+
+class JsonRenderer(BaseRenderer):
+    """JSON written by pydantic-core (in Rust): the same values as Django's encoder (dates
+    and times in ISO 8601, decimals as strings), several times faster on a page of
+    mailboxes; text in UTF-8 rather than \\u escapes."""
+
+    media_type = "application/json"
+
+    def render(self, request, data, *, response_status: int) -> bytes:
+        return pydantic_core.to_json(data)
+
+
 api = NinjaAPI(
+    renderer=JsonRenderer(),
     title="PEC Shop API",
     version="1",
     description=(
