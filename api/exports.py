@@ -63,10 +63,10 @@ MAILBOX_HEADER = [
 
 
 def mailboxes_csv(customer: Customer, filters: Filters, *, today: date) -> bytes:
-    catalogue = current_catalogue(today)
     listed = mailbox_listing(
         customer.pk, customer.own_holder_id, filters, today=today, size=ALL, split=False
     )["all"]
+    catalogue = current_catalogue(today, version=listed.catalogue_version)
     rows = []
     for mailbox in listed.rows:
         holdings = mailbox.holdings

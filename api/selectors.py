@@ -81,7 +81,7 @@ def mailbox_list(customer: Customer, filters: Filters, *, today, page, size):
         others_page=page,
         split=False,
     )["all"]
-    catalogue = current_catalogue(today)
+    catalogue = current_catalogue(today, version=listed.catalogue_version)
     return {
         "count": listed.count,
         "page": page,

@@ -10,7 +10,8 @@ Here it is one SQL statement, written once, that works on PostgreSQL and SQLite 
 - `numbered`: each mailbox's place in its list, by address;
 - `counts`: how many each list holds (a row even when nothing matches);
 - then the rows of the pages asked for, joined to the add-ons they hold (several result
-  rows for one mailbox; they are put together here).
+  rows for one mailbox; they are put together here), with the catalogue's version, so the
+  page needs no statement of its own to learn whether its snapshot is current.
 
 Every filter is a bound parameter; only table names (from the models) enter the text.
 """
@@ -24,6 +25,7 @@ from datetime import date, timedelta
 from django.db import connection
 
 from addons.models import AddOn, Tier
+from billing.catalogue import version_column
 from customers.models import Holder
 from mailboxes.models import AddOnStatus, Mailbox, MailboxAddOn, MailboxStatus
 
@@ -134,6 +136,7 @@ class Filters:
 class ListPage:
     rows: list[ListedMailbox]
     count: int
+    catalogue_version: int | None = None  # read with the rows (billing.catalogue)
 
 
 def _where(
@@ -199,7 +202,8 @@ WITH chosen AS (
     WHERE (grp = 1 AND n > %s AND n <= %s) OR (grp = 0 AND n > %s AND n <= %s)
 ), counts AS (
     SELECT COUNT(CASE WHEN grp = 1 THEN 1 END) AS own_total,
-           COUNT(CASE WHEN grp = 0 THEN 1 END) AS others_total
+           COUNT(CASE WHEN grp = 0 THEN 1 END) AS others_total,
+           {version_column()} AS catalogue_version
     FROM chosen
 )
 SELECT counts.own_total, counts.others_total,
@@ -208,7 +212,7 @@ SELECT counts.own_total, counts.others_total,
        shown.usage_conservation_mb, shown.tier_code, shown.tier_name, shown.holder_id,
        shown.holder_kind, shown.first_name, shown.last_name, shown.company_name,
        shown.vat_number, shown.fiscal_code, shown.grp,
-       a.code, a.name, ma.quantity, ma.status, ma.next_quantity
+       a.code, a.name, ma.quantity, ma.status, ma.next_quantity, counts.catalogue_version
 FROM counts
 LEFT JOIN shown ON 1 = 1
 LEFT JOIN {MailboxAddOn._meta.db_table} ma ON ma.mailbox_id = shown.id AND ma.status IN (%s, %s)
@@ -247,7 +251,7 @@ def mailbox_listing(
     with connection.cursor() as cursor:
         cursor.execute(_sql(where), [split, own_holder_id, *params, *bounds, *HELD])
         result = cursor.fetchall()
-    own_total, others_total = result[0][0], result[0][1]
+    own_total, others_total, version = result[0][0], result[0][1], result[0][26]
     lists: dict[int, list[ListedMailbox]] = {OWN: [], OTHERS: []}
     last = None
     for r in result:
@@ -273,8 +277,8 @@ def mailbox_listing(
         if r[21] is not None:
             last.addons.append(ListedAddOn(r[21], r[22], r[23], r[24], r[25]))
     if not split:
-        return {"all": ListPage(lists[OTHERS], others_total)}
+        return {"all": ListPage(lists[OTHERS], others_total, version)}
     return {
-        "own": ListPage(lists[OWN], own_total),
-        "others": ListPage(lists[OTHERS], others_total),
+        "own": ListPage(lists[OWN], own_total, version),
+        "others": ListPage(lists[OTHERS], others_total, version),
     }

@@ -14,6 +14,7 @@ from django.db.models import (
 from django.urls import reverse
 
 from area.listing import HELD, Filters, ListedMailbox, mailbox_listing
+from billing.catalogue_cache import current_catalogue
 from billing.models import Invoice, Order, OrderItem
 from billing.pricing import (
     QUOTA_LABELS,
@@ -234,18 +235,18 @@ def dashboard_lists(
     customer: Customer | None,
     filters: Filters,
     *,
-    catalogue: Catalogue,
     today: date,
     own_page: int = 1,
     others_page: int = 1,
-) -> dict[str, Page]:
+) -> tuple[dict[str, Page], Catalogue]:
     """ "Le mie caselle PEC" and "PEC di altri titolari", filtered and paged, each page with
-    its rows worked out (`page.rows`), in one query. A page past the end shows the last one.
-    A user without a customer profile has none."""
+    its rows worked out (`page.rows`), in one query, and the catalogue they were worked out
+    with (its version read by that query). A page past the end shows the last one. A user
+    without a customer profile has none."""
     if customer is None:
         empty = Paginator([], PAGE_SIZE).get_page(1)
         empty.rows = []
-        return {"own": empty, "others": empty}
+        return {"own": empty, "others": empty}, current_catalogue(today)
     numbers = {"own": _page_number(own_page), "others": _page_number(others_page)}
 
     def read():
@@ -268,6 +269,7 @@ def dashboard_lists(
     if past_end:  # a page number past the end (an old link): the last page instead
         numbers.update(past_end)
         listing = read()
+    catalogue = current_catalogue(today, version=listing["own"].catalogue_version)
     # Every row links to its page: one reverse, the id put in for each row.
     url = reverse("area:mailbox", args=[0]).removesuffix("0/")
     pages = {}
@@ -276,7 +278,7 @@ def dashboard_lists(
         page = Page(listed.rows, numbers[name], paginator)
         page.rows = [row(catalogue, m, today, f"{url}{m.pk}/") for m in listed.rows]
         pages[name] = page
-    return pages
+    return pages, catalogue
 
 
 def _page_number(number) -> int:

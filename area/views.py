@@ -140,12 +140,10 @@ def dashboard(request):
         return redirect("area:mailbox", pk=only)
     customer = current_customer(request)
     today = timezone.localdate()
-    catalogue = current_catalogue(today)
     filters = Filters.from_query(request.GET)
-    pages = dashboard_lists(
+    pages, catalogue = dashboard_lists(
         customer,
         filters,
-        catalogue=catalogue,
         today=today,
         own_page=request.GET.get("pagina_mie", 1),
         others_page=request.GET.get("pagina_altri", 1),

@@ -65,17 +65,30 @@ def _version() -> int | None:
     if connection.vendor != "postgresql":
         return None
     with connection.cursor() as cursor:
-        cursor.execute("SELECT number FROM addons_catalogue_version WHERE id = %s", [1])
+        cursor.execute(f"SELECT {version_column()}")
         row = cursor.fetchone()
     return row[0] if row else None
 
 
-def load_catalogue(on: date | None = None) -> Catalogue:
+def version_column() -> str:
+    """The catalogue's version as an expression another statement can select (NULL on
+    SQLite): a page whose first statement carries it hands it to `load_catalogue`, which
+    then asks for nothing more when this process has built that version."""
+    if connection.vendor != "postgresql":
+        return "NULL"
+    return "(SELECT number FROM addons_catalogue_version WHERE id = 1)"
+
+
+UNREAD = object()
+
+
+def load_catalogue(on: date | None = None, *, version=UNREAD) -> Catalogue:
     """The catalogue with the prices in effect on `on` (default: today in Europe/Rome).
 
     Scheduled price changes (`addons.PriceChange`) apply from their date on. One query,
     whatever the size of the catalogue and of its price history: the version alone when this
-    process has already built that version's snapshot.
+    process has already built that version's snapshot. `version`: the version as the
+    caller's own statement read it (`version_column()`), before these rows; not read again.
 
     The rows are read after the version, so they are at least as new as it: a change
     committed in between is seen a moment early under the old number, which no request
@@ -83,7 +96,8 @@ def load_catalogue(on: date | None = None) -> Catalogue:
     back is never given again, so what that transaction saw can never be served.
     """
     on = on or timezone.localdate()
-    version = _version()
+    if version is UNREAD:
+        version = _version()
     if version is not None:
         key = ("version", version, on)
         catalogue = _built.get(key)

@@ -24,7 +24,7 @@ from typing import TypeVar
 
 from django.utils import timezone
 
-from billing.catalogue import forget_built, load_catalogue
+from billing.catalogue import UNREAD, forget_built, load_catalogue
 from billing.pricing import Catalogue
 
 T = TypeVar("T")
@@ -34,9 +34,10 @@ _fragments: OrderedDict[str, object] = OrderedDict()
 _fingerprints: dict[int, tuple[Catalogue, str]] = {}
 
 
-def current_catalogue(on: date | None = None) -> Catalogue:
-    """The catalogue in effect on `on` (default today), as committed now."""
-    return load_catalogue(on or timezone.localdate())
+def current_catalogue(on: date | None = None, *, version=UNREAD) -> Catalogue:
+    """The catalogue in effect on `on` (default today), as committed now (`version`: as
+    read by the caller's own statement, see `load_catalogue`)."""
+    return load_catalogue(on or timezone.localdate(), version=version)
 
 
 def catalogue_fingerprint(catalogue: Catalogue) -> str:

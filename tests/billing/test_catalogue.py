@@ -149,3 +149,31 @@ def test_the_database_moves_the_version_on_any_write_and_a_rolled_back_change_is
     Tier.objects.filter(code="premium").update(price_per_year=Decimal("41.90"))
     assert current_catalogue().tier("pro").price_per_year == Decimal("26.90")
     assert current_catalogue().tier("premium").price_per_year == Decimal("41.90")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_dashboard_learns_the_version_from_its_own_listing_and_sees_a_change_at_once(
+    make_mailbox, alice
+):
+    """The mailbox list reads the catalogue's version in its own statement: no statement of
+    the version alone, and a change (raw SQL, nothing invalidated) shows on the next page."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the version is kept by PostgreSQL triggers")
+    make_mailbox()
+    client = Client()
+    client.force_login(alice.user)
+    assert "Pro" in client.get("/area-clienti/").content.decode()
+    with CaptureQueriesContext(connection) as queries:
+        client.get("/area-clienti/")
+    assert not [q for q in queries if q["sql"].startswith("SELECT (SELECT number")]
+    assert any("addons_catalogue_version" in q["sql"] for q in queries)  # in the listing
+
+    with connection.cursor() as cursor:  # no model, no signal, no service
+        cursor.execute("UPDATE addons_tier SET name = 'Professionale' WHERE code = 'pro'")
+    page = client.get("/area-clienti/").content.decode()
+    assert '<option value="pro">Professionale</option>' in page  # the filter: the catalogue
