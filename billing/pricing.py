@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import cached_property
 
 from dateutil.relativedelta import relativedelta
 
@@ -101,6 +102,16 @@ class Catalogue:
 
     def rule(self, tier_code: str, addon_code: str) -> Rule:
         return self.rules.get((tier_code, addon_code), NOT_OFFERED)
+
+    @cached_property
+    def gb_addons(self) -> Mapping[str, tuple[str, ...]]:
+        """Per quota ("mailbox", "archive", "conservation"), the add-ons sold by the GB that
+        enlarge it: worked out once per snapshot, which never changes."""
+        by_quota: dict[str, tuple[str, ...]] = {}
+        for code, addon in self.addons.items():
+            if addon.quota and addon.unit == "GB":
+                by_quota[addon.quota] = (*by_quota.get(addon.quota, ()), code)
+        return by_quota
 
     def ordered(self, codes) -> list[str]:
         return sorted(codes, key=lambda c: (self.addon(c).position, c))
@@ -224,9 +235,8 @@ def check_holdings(catalogue: Catalogue, tier_code: str, held: Mapping[str, int]
 def quota_gb(catalogue: Catalogue, tier_code: str, holdings: Mapping[str, int], quota: str) -> int:
     """GB of one quota (mailbox, archive, conservation): included by the tier plus add-ons."""
     total = 0
-    for code, addon in catalogue.addons.items():
-        if addon.quota == quota and addon.unit == "GB":
-            total += catalogue.rule(tier_code, code).included_quantity + holdings.get(code, 0)
+    for code in catalogue.gb_addons.get(quota, ()):
+        total += catalogue.rule(tier_code, code).included_quantity + holdings.get(code, 0)
     return total
 
 
