@@ -1,5 +1,8 @@
 """Django's model backend, loading the account's customer profile with the user: every
-logged-in page needs both, so this is one query instead of two. Nothing is cached across
+logged-in page needs both, so this is one query instead of two. The same statement says
+whether the user has a confirmed second factor (`user.two_factor_as_loaded`), which the
+Area Clienti's reminder to switch it on shows; decisions about the second factor ask the
+database again (customers.security.has_two_factor). Nothing is cached across
 requests: a password change or a deactivation counts from the next request, and no
 password hash leaves the database.
 
@@ -16,6 +19,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import ValidationError
 from django.db import connections, router
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from customers.models import Customer
 
@@ -25,7 +29,7 @@ class _Statement:
     sql: str
     user_fields: list
     customer_fields: list
-    converters: list  # per column: the backend's and the field's converters
+    converters: list  # per model column: the backend's and the field's converters
 
 
 @cache
@@ -38,6 +42,12 @@ def _statement(alias: str) -> _Statement:
     columns = [f"u.{quote(f.column)}" for f in user_fields]
     columns += [f"c.{quote(f.column)}" for f in customer_fields]
     user_pk = quote(user_model._meta.pk.column)
+    device = TOTPDevice._meta
+    columns.append(
+        f"EXISTS (SELECT 1 FROM {quote(device.db_table)} d "  # noqa: S608 - names only
+        f"WHERE d.{quote(device.get_field('user').column)} = u.{user_pk} "
+        f"AND d.{quote(device.get_field('confirmed').column)})"
+    )
     sql = (
         f"SELECT {', '.join(columns)} "  # noqa: S608 - table and column names only
         f"FROM {quote(user_model._meta.db_table)} u "
@@ -70,6 +80,7 @@ def user_with_customer(user_id):
         row = cursor.fetchone()
     if row is None:
         return None
+    *row, two_factor = row
     values = []
     for value, (column, converters) in zip(row, statement.converters, strict=True):
         for converter in converters:
@@ -77,6 +88,7 @@ def user_with_customer(user_id):
         values.append(value)
     split = len(statement.user_fields)
     user = user_model.from_db(alias, [f.attname for f in statement.user_fields], values[:split])
+    user.two_factor_as_loaded = bool(two_factor)
     customer = None
     if values[split] is not None:  # the profile's id: a customer row was joined
         customer = Customer.from_db(

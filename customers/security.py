@@ -135,8 +135,12 @@ def _confirmed_totp(user_id: int) -> QuerySet:
     return TOTPDevice.objects.filter(user_id=user_id, confirmed=True)
 
 
-def has_two_factor(user) -> bool:
-    """A confirmed TOTP device (recovery codes alone are no second factor): one query."""
+def has_two_factor(user, *, as_loaded: bool = False) -> bool:
+    """A confirmed TOTP device (recovery codes alone are no second factor): one query.
+    `as_loaded`: the answer read with the user at the start of the request
+    (customers.backends), good enough for what a page only shows, such as a reminder."""
+    if as_loaded and getattr(user, "two_factor_as_loaded", None) is not None:
+        return user.two_factor_as_loaded
     return _confirmed_totp.exists(user_id=user.pk)
 
 

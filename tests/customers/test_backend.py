@@ -42,3 +42,29 @@ def test_a_logged_in_page_sees_the_account_through_the_backend(alice, client):
     response = client.get("/area-clienti/")
     assert response.status_code == 200
     assert response.wsgi_request.user.customer.pk == alice.pk
+
+
+@pytest.mark.django_db
+def test_the_same_statement_says_whether_a_second_factor_is_confirmed(
+    alice, client, django_assert_num_queries
+):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from customers.security import has_two_factor
+    from tests.conftest import give_second_factor
+
+    TOTPDevice.objects.create(user=alice.user, name="in prova", confirmed=False)
+    with django_assert_num_queries(1):
+        user = CustomerBackend().get_user(alice.user_id)
+        assert user.two_factor_as_loaded is False  # one being set up is no second factor
+        assert has_two_factor(user, as_loaded=True) is False
+    client.force_login(alice.user)
+    assert "Attiva la verifica in due passaggi" in client.get("/area-clienti/").content.decode()
+
+    give_second_factor(alice.user)
+    with django_assert_num_queries(1):
+        assert CustomerBackend().get_user(alice.user_id).two_factor_as_loaded is True
+    assert has_two_factor(user) is True  # a decision asks the database, not the loaded flag
+    page = client.get("/area-clienti/")
+    assert page.status_code == 200
+    assert "Attiva la verifica in due passaggi" not in page.content.decode()
