@@ -11,9 +11,11 @@ from django.db.models import (
     QuerySet,
     Window,
 )
+from django.db.models.expressions import RawSQL
 from django.urls import reverse
 
 from area.listing import HELD, Filters, ListedMailbox, mailbox_listing
+from billing.catalogue import UNREAD, version_column
 from billing.catalogue_cache import current_catalogue
 from billing.models import Invoice, Order, OrderItem
 from billing.pricing import (
@@ -208,7 +210,11 @@ def customer_mailboxes(customer: Customer | None) -> QuerySet[Mailbox]:
 
 @prepared
 def _account_mailbox(customer_id: int, pk: int) -> QuerySet:
-    return Mailbox.objects.select_related("tier", "holder").filter(customer_id=customer_id, pk=pk)
+    return (
+        Mailbox.objects.select_related("tier", "holder")
+        .filter(customer_id=customer_id, pk=pk)
+        .annotate(catalogue_version=RawSQL(version_column(), []))  # noqa: S611 - no value
+    )
 
 
 @prepared
@@ -221,7 +227,8 @@ def _held_addons(mailbox_id: int) -> QuerySet:
 def customer_mailbox(customer: Customer, pk: int) -> Mailbox | None:
     """One of the account's mailboxes (None if it is not the account's) as
     `customer_mailboxes` reads it (tier, holder, held add-ons), in two statements compiled
-    once (pecshop.prepared)."""
+    once (pecshop.prepared). The first also reads the catalogue's version, which
+    `mailbox_catalogue` hands on."""
     if not 0 < pk < 2**63:  # no such row; SQLite could not even bind the number
         return None
     mailbox = _account_mailbox.first(customer_id=customer.pk, pk=pk)
@@ -229,6 +236,12 @@ def customer_mailbox(customer: Customer, pk: int) -> Mailbox | None:
         mailbox.customer = customer
         set_prefetched(mailbox, "addons", _held_addons.all(mailbox_id=mailbox.pk))
     return mailbox
+
+
+def mailbox_catalogue(mailbox: Mailbox, today: date) -> Catalogue:
+    """The catalogue for a page about `mailbox`: its version as read with the mailbox by
+    `customer_mailbox` (no statement of its own), else read now."""
+    return current_catalogue(today, version=getattr(mailbox, "catalogue_version", UNREAD))
 
 
 def dashboard_lists(

@@ -38,6 +38,7 @@ from area.selectors import (
     customer_mailboxes,
     dashboard_lists,
     mailbox_actions,
+    mailbox_catalogue,
     mailbox_events_page,
     mailbox_orders,
     offered_action,
@@ -168,7 +169,7 @@ def mailbox_detail(request, pk: int):
     mailbox = _mailbox(request, pk, changes=False)
     mailbox_only = _mailbox_only(request) is not None
     today = timezone.localdate()
-    catalogue = current_catalogue(today)
+    catalogue = mailbox_catalogue(mailbox, today)
     info = row(catalogue, mailbox, today)
     events = mailbox_events_page(mailbox, request.GET.get("eventi", 1))
     if mailbox_only:  # the account's orders stay the account's: those of this session
