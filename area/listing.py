@@ -11,14 +11,15 @@ Here it is one SQL statement, written once, that works on PostgreSQL and SQLite 
 - `counts`: how many each list holds (a row even when nothing matches);
 - then the rows of the pages asked for, joined to the add-ons they hold (several result
   rows for one mailbox; they are put together here), with the catalogue's version, so the
-  page needs no statement of its own to learn whether its snapshot is current.
+  page needs no statement of its own to learn whether its snapshot is current, and any
+  yes-or-no the caller asks along (`flags`, such as the dashboard's withdrawal link).
 
 Every filter is a bound parameter; only table names (from the models) enter the text.
 """
 # ruff: noqa: S608 - the SQL here is assembled from table names and fixed fragments; every
 # value is a bound parameter.
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -137,6 +138,7 @@ class ListPage:
     rows: list[ListedMailbox]
     count: int
     catalogue_version: int | None = None  # read with the rows (billing.catalogue)
+    flags: Mapping[str, bool] = field(default_factory=dict)  # the `flags` asked for
 
 
 def _where(
@@ -181,7 +183,7 @@ def _where(
     return " AND ".join(clauses), params
 
 
-def _sql(where: str) -> str:
+def _sql(where: str, flags: Sequence[str] = ()) -> str:
     return f"""
 WITH chosen AS (
     SELECT m.id, m.address, m.status, m.activated_on, m.expires_on, m.auto_renew,
@@ -203,16 +205,15 @@ WITH chosen AS (
 ), counts AS (
     SELECT COUNT(CASE WHEN grp = 1 THEN 1 END) AS own_total,
            COUNT(CASE WHEN grp = 0 THEN 1 END) AS others_total,
-           {version_column()} AS catalogue_version
+           {version_column()} AS catalogue_version{"".join(f", {f}" for f in flags)}
     FROM chosen
 )
-SELECT counts.own_total, counts.others_total,
-       shown.id, shown.address, shown.status, shown.activated_on, shown.expires_on,
+SELECT shown.id, shown.address, shown.status, shown.activated_on, shown.expires_on,
        shown.auto_renew, shown.usage_mailbox_mb, shown.usage_archive_mb,
        shown.usage_conservation_mb, shown.tier_code, shown.tier_name, shown.holder_id,
        shown.holder_kind, shown.first_name, shown.last_name, shown.company_name,
        shown.vat_number, shown.fiscal_code, shown.grp,
-       a.code, a.name, ma.quantity, ma.status, ma.next_quantity, counts.catalogue_version
+       a.code, a.name, ma.quantity, ma.status, ma.next_quantity, counts.*
 FROM counts
 LEFT JOIN shown ON 1 = 1
 LEFT JOIN {MailboxAddOn._meta.db_table} ma ON ma.mailbox_id = shown.id AND ma.status IN (%s, %s)
@@ -238,47 +239,55 @@ def mailbox_listing(
     own_page: int = 1,
     others_page: int = 1,
     split: bool = True,
+    flags: Mapping[str, tuple[str, list]] | None = None,
 ) -> dict[str, ListPage]:
     """The pages asked for, in one query: {"own": ..., "others": ...} when `split` (the
     dashboard), else {"all": ...} (the API: one list, `others_page` its page number).
+    `flags`: boolean SQL expressions with their parameters, by name, read in the same
+    statement (each page's `flags`), such as whether an order may still be withdrawn.
 
     A page past the end of its list comes back empty, with the list's count."""
     where, params = _where(customer_id, own_holder_id, filters, today)
+    flags = flags or {}
+    flag_params = [p for _, values in flags.values() for p in values]
     bounds = []
     for number in (own_page, others_page):
         number = min(max(1, number), MAX_PAGE)
         bounds += [(number - 1) * size, number * size]
     with connection.cursor() as cursor:
-        cursor.execute(_sql(where), [split, own_holder_id, *params, *bounds, *HELD])
+        sql = _sql(where, [expression for expression, _ in flags.values()])
+        cursor.execute(sql, [split, own_holder_id, *params, *bounds, *flag_params, *HELD])
         result = cursor.fetchall()
-    own_total, others_total, version = result[0][0], result[0][1], result[0][26]
+    # The counts' columns come last: the two totals, the version, then the flags.
+    own_total, others_total, version, *flagged = result[0][24:]
+    read = {name: bool(value) for name, value in zip(flags, flagged, strict=True)}
     lists: dict[int, list[ListedMailbox]] = {OWN: [], OTHERS: []}
     last = None
     for r in result:
-        if r[2] is None:  # the counts row alone: no mailbox on the pages asked for
+        if r[0] is None:  # the counts row alone: no mailbox on the pages asked for
             continue
-        if last is None or last.pk != r[2]:
+        if last is None or last.pk != r[0]:
             last = ListedMailbox(
-                pk=r[2],
-                address=r[3],
-                status=r[4],
-                activated_on=_date(r[5]),
-                expires_on=_date(r[6]),
-                auto_renew=bool(r[7]),
-                usage_mb={"mailbox": r[8], "archive": r[9], "conservation": r[10]},
-                tier_code=r[11],
-                tier_name=r[12],
-                holder_id=r[13],
-                holder_name=Holder.name_of(r[14], r[15], r[16], r[17]),
-                holder_tax_id=r[18] or r[19],
-                own=r[13] == own_holder_id,
+                pk=r[0],
+                address=r[1],
+                status=r[2],
+                activated_on=_date(r[3]),
+                expires_on=_date(r[4]),
+                auto_renew=bool(r[5]),
+                usage_mb={"mailbox": r[6], "archive": r[7], "conservation": r[8]},
+                tier_code=r[9],
+                tier_name=r[10],
+                holder_id=r[11],
+                holder_name=Holder.name_of(r[12], r[13], r[14], r[15]),
+                holder_tax_id=r[16] or r[17],
+                own=r[11] == own_holder_id,
             )
-            lists[r[20]].append(last)
-        if r[21] is not None:
-            last.addons.append(ListedAddOn(r[21], r[22], r[23], r[24], r[25]))
+            lists[r[18]].append(last)
+        if r[19] is not None:
+            last.addons.append(ListedAddOn(r[19], r[20], r[21], r[22], r[23]))
     if not split:
-        return {"all": ListPage(lists[OTHERS], others_total, version)}
+        return {"all": ListPage(lists[OTHERS], others_total, version, read)}
     return {
-        "own": ListPage(lists[OWN], own_total, version),
-        "others": ListPage(lists[OTHERS], others_total, version),
+        "own": ListPage(lists[OWN], own_total, version, read),
+        "others": ListPage(lists[OTHERS], others_total, version, read),
     }

@@ -26,6 +26,7 @@ from billing.pricing import (
     quota_gb,
     quote_upgrade,
 )
+from billing.services.withdrawals import has_withdrawable_orders_sql
 from customers.models import Customer
 from mailboxes.models import Mailbox, MailboxAddOn, MailboxEvent, MailboxStatus
 from mailboxes.terms import MB_PER_GB, grace_ends_on
@@ -244,6 +245,13 @@ def mailbox_catalogue(mailbox: Mailbox, today: date) -> Catalogue:
     return current_catalogue(today, version=getattr(mailbox, "catalogue_version", UNREAD))
 
 
+@dataclass(frozen=True)
+class Dashboard:
+    pages: dict[str, Page]  # "own" and "others", each with its rows worked out (`rows`)
+    catalogue: Catalogue  # the one the rows were worked out with
+    withdrawable: bool  # an order still in its withdrawal period (the link to withdraw)
+
+
 def dashboard_lists(
     customer: Customer | None,
     filters: Filters,
@@ -251,16 +259,17 @@ def dashboard_lists(
     today: date,
     own_page: int = 1,
     others_page: int = 1,
-) -> tuple[dict[str, Page], Catalogue]:
+) -> Dashboard:
     """ "Le mie caselle PEC" and "PEC di altri titolari", filtered and paged, each page with
-    its rows worked out (`page.rows`), in one query, and the catalogue they were worked out
-    with (its version read by that query). A page past the end shows the last one. A user
-    without a customer profile has none."""
+    its rows worked out (`page.rows`), in one query that also reads the catalogue's version
+    and whether an order may still be withdrawn. A page past the end shows the last one. A
+    user without a customer profile has none."""
     if customer is None:
         empty = Paginator([], PAGE_SIZE).get_page(1)
         empty.rows = []
-        return {"own": empty, "others": empty}, current_catalogue(today)
+        return Dashboard({"own": empty, "others": empty}, current_catalogue(today), False)
     numbers = {"own": _page_number(own_page), "others": _page_number(others_page)}
+    withdrawable = has_withdrawable_orders_sql(customer=customer, today=today)
 
     def read():
         return mailbox_listing(
@@ -271,6 +280,7 @@ def dashboard_lists(
             size=PAGE_SIZE,
             own_page=numbers["own"],
             others_page=numbers["others"],
+            flags={"withdrawable": withdrawable},
         )
 
     listing = read()
@@ -291,7 +301,7 @@ def dashboard_lists(
         page = Page(listed.rows, numbers[name], paginator)
         page.rows = [row(catalogue, m, today, f"{url}{m.pk}/") for m in listed.rows]
         pages[name] = page
-    return pages, catalogue
+    return Dashboard(pages, catalogue, listing["own"].flags["withdrawable"])
 
 
 def _page_number(number) -> int:

@@ -60,7 +60,6 @@ from billing.pricing import PricingError, quota_gb
 from billing.services.items import ItemSpec, item_quote
 from billing.services.orders import OrderError, order_place
 from billing.services.withdrawals import (
-    has_withdrawable_orders,
     space_to_free,
     withdrawable_numbers,
 )
@@ -142,7 +141,7 @@ def dashboard(request):
     customer = current_customer(request)
     today = timezone.localdate()
     filters = Filters.from_query(request.GET)
-    pages, catalogue = dashboard_lists(
+    dashboard = dashboard_lists(
         customer,
         filters,
         today=today,
@@ -153,13 +152,12 @@ def dashboard(request):
         request,
         "area/dashboard.html",
         {
-            "pages": pages,
+            "pages": dashboard.pages,
             "filters": filters,
             "statuses": MailboxStatus.choices,
-            "tiers": sorted(catalogue.tiers.values(), key=lambda t: t.rank),
+            "tiers": sorted(dashboard.catalogue.tiers.values(), key=lambda t: t.rank),
             "querystring": request.GET.urlencode(),
-            "withdrawable": customer is not None
-            and has_withdrawable_orders(customer=customer, today=today),
+            "withdrawable": dashboard.withdrawable,
         },
     )
 

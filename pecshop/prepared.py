@@ -12,6 +12,7 @@ that owns its rule, and is compiled once:
     _token.all(token_hash=...)     # a list, as the queryset would give it
     _token.first(token_hash=...)   # the first row or None
     _token.exists(token_hash=...)  # True or False
+    _token.exists_sql(token_hash=...)  # "EXISTS (...)" and its parameters, for a column
 
 The first call builds the queryset with a stand-in value for each parameter (int, str or
 date, from the annotations), compiles it for the database in use, and finds where each
@@ -182,6 +183,12 @@ class PreparedQuery:
         with connections[compiled.alias].cursor() as cursor:
             cursor.execute(compiled.sql, params)
             return cursor.fetchone() is not None
+
+    def exists_sql(self, **values) -> tuple[str, list]:
+        """`EXISTS (...)` and its parameters, for another statement to select as a column:
+        the answer comes with that statement's rows, in the same round trip."""
+        compiled, params = self._run(values, exists=True)
+        return f"EXISTS ({compiled.sql})", params
 
 
 def set_prefetched(instance, name: str, rows: list) -> None:

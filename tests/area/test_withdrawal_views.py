@@ -9,7 +9,7 @@ from django.contrib.auth.hashers import make_password
 from django.core import mail
 from django.test import Client
 
-from billing.models import InvoiceKind, OrderStatus
+from billing.models import InvoiceKind, Order, OrderStatus
 from billing.services.items import ItemSpec
 from billing.withdrawal_models import Withdrawal
 from mailboxes.models import Mailbox, MailboxStatus
@@ -60,6 +60,29 @@ def test_the_link_is_on_the_dashboard_the_order_page_and_the_mailbox_page(alice,
     assert url(paid_order) in start and "09/12/2026 alle 23:59" in start
     assert url(paid_order) in client.get(f"/ordini/{paid_order.number}/").content.decode()
     assert url(paid_order) in client.get(f"/area-clienti/caselle/{mailbox.pk}/").content.decode()
+
+
+def test_the_dashboard_link_comes_with_the_list_and_goes_when_the_period_ends(
+    alice, paid_order, clock
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = logged(alice)
+    client.get("/area-clienti/")
+    with CaptureQueriesContext(connection) as queries:
+        dashboard = client.get("/area-clienti/").content.decode()
+    assert "Recedi dal contratto qui" in dashboard
+    assert not [q for q in queries if q["sql"].startswith('SELECT 1 AS "a" FROM "billing_order"')]
+
+    def dashboard_on(moment):  # a new login each time: a session ages with the clock
+        clock(moment)
+        return logged(alice).get("/area-clienti/").content.decode()
+
+    assert "Recedi dal contratto qui" in dashboard_on(datetime(2026, 12, 9, 23, 0, tzinfo=ROME))
+    assert "Recedi dal contratto qui" not in dashboard_on(datetime(2026, 12, 10, 9, tzinfo=ROME))
+    Order.objects.filter(pk=paid_order.pk).update(status=OrderStatus.CANCELLED)
+    assert "Recedi dal contratto qui" not in dashboard_on(datetime(2026, 11, 26, 9, tzinfo=ROME))
 
 
 def test_the_link_is_in_the_order_paid_email(

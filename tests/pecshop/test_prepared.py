@@ -98,6 +98,11 @@ def test_values_lists_exists_first_and_pages(alice, three):
         "c@pec.it",
     ]
     assert addresses.page(2, 3, customer_id=alice.pk) == []
+    with connection.cursor() as cursor:  # the same question as a column of another statement
+        for customer_id, expected in ((alice.pk, True), (-5, False)):
+            sql, params = addresses.exists_sql(customer_id=customer_id)
+            cursor.execute(f"SELECT {sql}, %s", [*params, "poi"])  # noqa: S608 - test SQL
+            assert tuple(cursor.fetchone()) in ((expected, "poi"), (int(expected), "poi"))
 
 
 @pytest.mark.django_db
