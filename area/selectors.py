@@ -2,11 +2,13 @@
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from django.core.paginator import Page, Paginator
 from django.db.models import (
     Count,
+    Exists,
+    OuterRef,
     Prefetch,
     QuerySet,
     Window,
@@ -26,7 +28,12 @@ from billing.pricing import (
     quota_gb,
     quote_upgrade,
 )
-from billing.services.withdrawals import has_withdrawable_orders_sql
+from billing.services.withdrawals import (
+    has_withdrawable_orders_sql,
+    withdrawable_numbers,
+    withdrawable_orders_between,
+)
+from billing.withdrawal_rule import WITHDRAWAL_DAYS
 from customers.models import Customer
 from mailboxes.models import Mailbox, MailboxAddOn, MailboxEvent, MailboxStatus
 from mailboxes.terms import MB_PER_GB, grace_ends_on
@@ -324,7 +331,13 @@ def _mailbox_orders(customer_id: int, mailbox_id: int) -> QuerySet:
     )
 
 
-_orders_of_mailbox = prepared(_mailbox_orders)
+@prepared
+def _orders_of_mailbox(customer_id: int, mailbox_id: int, today: date, since: date) -> QuerySet:
+    # Each with whether it may still be withdrawn (the rule's own queryset, as a subquery).
+    withdrawable = withdrawable_orders_between(customer_id=customer_id, today=today, since=since)
+    return _mailbox_orders(customer_id, mailbox_id).annotate(
+        withdrawable=Exists(withdrawable.filter(pk=OuterRef("pk")))
+    )
 
 
 @prepared
@@ -335,12 +348,26 @@ def _invoices_of_mailbox(customer_id: int, mailbox_id: int) -> QuerySet:
     )
 
 
-def mailbox_orders(mailbox: Mailbox) -> tuple[list[Order], list[Invoice]]:
-    """The account's latest orders for this mailbox (ORDERS_SHOWN, newest first) and their
-    invoices and credit notes, each list in one statement compiled once."""
+@dataclass(frozen=True)
+class MailboxOrders:
+    orders: list[Order]  # the latest ORDERS_SHOWN, newest first
+    invoices: list[Invoice]  # theirs, invoices and credit notes
+    withdrawable: list[str]  # the numbers of the mailbox's orders still withdrawable
+
+
+def mailbox_orders(mailbox: Mailbox, today: date) -> MailboxOrders:
+    """The account's latest orders for this mailbox, their invoices, and which of the
+    mailbox's orders may still be withdrawn, in two statements compiled once (the last
+    read with the orders: a third only when the mailbox has more orders than are shown)."""
+    since = today - timedelta(days=WITHDRAWAL_DAYS)
     values = {"customer_id": mailbox.customer_id, "mailbox_id": mailbox.pk}
-    orders = _orders_of_mailbox.all(**values)
-    return orders, _invoices_of_mailbox.all(**values) if orders else []
+    orders = _orders_of_mailbox.all(**values, today=today, since=since)
+    if len(orders) < ORDERS_SHOWN:  # every order of the mailbox is here
+        withdrawable = [order.number for order in orders if order.withdrawable]
+    else:
+        withdrawable = withdrawable_numbers(mailbox=mailbox, today=today)
+    invoices = _invoices_of_mailbox.all(**values) if orders else []
+    return MailboxOrders(orders, invoices, withdrawable)
 
 
 MAX_PAGE = 10_000_000  # a larger page number is past the end anyway

@@ -61,7 +61,6 @@ from billing.services.items import ItemSpec, item_quote
 from billing.services.orders import OrderError, order_place
 from billing.services.withdrawals import (
     space_to_free,
-    withdrawable_numbers,
 )
 from billing.views.common import current_customer
 from customers.forms import HolderForm
@@ -172,11 +171,11 @@ def mailbox_detail(request, pk: int):
     events = mailbox_events_page(mailbox, request.GET.get("eventi", 1))
     if mailbox_only:  # the account's orders stay the account's: those of this session
         orders, invoices = _session_mailbox_orders(request, mailbox)
+        withdrawable = []
     else:
-        orders, invoices = mailbox_orders(mailbox)
-    # The orders of this mailbox still in their withdrawal period: one query, read here so
-    # that the selector deciding the actions stays free of queries.
-    withdrawable = [] if mailbox_only else withdrawable_numbers(mailbox=mailbox, today=today)
+        # Read here, so that the selector deciding the actions stays free of queries.
+        history = mailbox_orders(mailbox, today)
+        orders, invoices, withdrawable = history.orders, history.invoices, history.withdrawable
     return render(
         request,
         "area/mailbox.html",

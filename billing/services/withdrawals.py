@@ -107,7 +107,7 @@ def is_consumer(order: Order) -> bool:
 
 def withdrawable_orders(*, customer, today: date, mailbox: Mailbox | None = None) -> QuerySet:
     """The customer's paid orders still in their withdrawal period (consumers only)."""
-    orders = _withdrawable(
+    orders = withdrawable_orders_between(
         customer_id=customer.pk, today=today, since=today - timedelta(days=WITHDRAWAL_DAYS)
     )
     if mailbox is not None:
@@ -115,7 +115,9 @@ def withdrawable_orders(*, customer, today: date, mailbox: Mailbox | None = None
     return orders.distinct().order_by("-id")
 
 
-def _withdrawable(*, customer_id: int, today: date, since: date) -> QuerySet:
+def withdrawable_orders_between(*, customer_id: int, today: date, since: date) -> QuerySet:
+    """`withdrawable_orders` with the first day of the period given (`since`, WITHDRAWAL_DAYS
+    before `today`), for a prepared query or a subquery of another."""
     return Order.objects.filter(
         customer_id=customer_id,
         status=OrderStatus.PAID,
@@ -130,9 +132,9 @@ def _withdrawable(*, customer_id: int, today: date, since: date) -> QuerySet:
 
 @prepared
 def _withdrawable_numbers(customer_id: int, today: date, since: date) -> QuerySet:
-    return _withdrawable(customer_id=customer_id, today=today, since=since).values_list(
-        "number", flat=True
-    )
+    return withdrawable_orders_between(
+        customer_id=customer_id, today=today, since=since
+    ).values_list("number", flat=True)
 
 
 @prepared
@@ -140,7 +142,7 @@ def _withdrawable_numbers_of(
     mailbox_id: int, customer_id: int, today: date, since: date
 ) -> QuerySet:
     return (
-        _withdrawable(customer_id=customer_id, today=today, since=since)
+        withdrawable_orders_between(customer_id=customer_id, today=today, since=since)
         .filter(items__mailbox_id=mailbox_id)
         .values_list("number", flat=True)
         .distinct()

@@ -85,6 +85,35 @@ def test_the_dashboard_link_comes_with_the_list_and_goes_when_the_period_ends(
     assert "Recedi dal contratto qui" not in dashboard_on(datetime(2026, 11, 26, 9, tzinfo=ROME))
 
 
+def test_the_mailbox_page_finds_a_withdrawable_order_behind_more_orders_than_it_shows(
+    alice, paid_order
+):
+    from decimal import Decimal
+
+    from area.selectors import ORDERS_SHOWN
+    from billing.models import OrderItem
+
+    mailbox = Mailbox.objects.get(address="studio.rossi@pec.it")
+    page = f"/area-clienti/caselle/{mailbox.pk}/"
+    assert url(paid_order) in logged(alice).get(page).content.decode()  # read with the orders
+    for n in range(ORDERS_SHOWN):  # newer orders of the same mailbox, never paid
+        newer = Order.objects.create(
+            customer=alice,
+            billing_holder=alice.own_holder,
+            status=OrderStatus.CANCELLED,
+            payment_method=paid_order.payment_method,
+            net=Decimal("1.00"),
+            vat=Decimal("0.22"),
+            total=Decimal("1.22"),
+            placed_on=paid_order.placed_on,
+            placement_key=f"prova-{n}",
+        )
+        OrderItem.objects.create(order=newer, position=1, kind="addon", mailbox=mailbox)
+    response = logged(alice).get(page)
+    assert paid_order not in response.context["orders"]  # no longer among the orders shown
+    assert url(paid_order) in response.content.decode()  # still withdrawable
+
+
 def test_the_link_is_in_the_order_paid_email(
     alice, order_for, pay, clock, django_capture_on_commit_callbacks
 ):
