@@ -322,12 +322,13 @@ ORDERS_SHOWN = 20
 
 
 def _mailbox_orders(customer_id: int, mailbox_id: int) -> QuerySet:
-    # The orders holding an item of the mailbox (a subquery: no join, so no DISTINCT).
+    # The orders holding an item of the mailbox (a subquery: no join, so no DISTINCT),
+    # newest first; the page shows ORDERS_SHOWN of them.
     items = OrderItem.objects.filter(mailbox_id=mailbox_id).values("order_id")
     return (
         Order.objects.filter(customer_id=customer_id, pk__in=items)
         .only("number", "placed_on", "status", "total", "created_at")
-        .order_by("-created_at", "-id")[:ORDERS_SHOWN]
+        .order_by("-created_at", "-id")
     )
 
 
@@ -337,12 +338,12 @@ def _orders_of_mailbox(customer_id: int, mailbox_id: int, today: date, since: da
     withdrawable = withdrawable_orders_between(customer_id=customer_id, today=today, since=since)
     return _mailbox_orders(customer_id, mailbox_id).annotate(
         withdrawable=Exists(withdrawable.filter(pk=OuterRef("pk")))
-    )
+    )[:ORDERS_SHOWN]
 
 
 @prepared
 def _invoices_of_mailbox(customer_id: int, mailbox_id: int) -> QuerySet:
-    orders = _mailbox_orders(customer_id, mailbox_id).values("pk")
+    orders = _mailbox_orders(customer_id, mailbox_id)[:ORDERS_SHOWN].values("pk")
     return Invoice.objects.filter(customer_id=customer_id, order__in=orders).order_by(
         "-issued_on", "-number"
     )
@@ -368,6 +369,19 @@ def mailbox_orders(mailbox: Mailbox, today: date) -> MailboxOrders:
         withdrawable = withdrawable_numbers(mailbox=mailbox, today=today)
     invoices = _invoices_of_mailbox.all(**values) if orders else []
     return MailboxOrders(orders, invoices, withdrawable)
+
+
+def session_mailbox_orders(
+    mailbox: Mailbox, numbers: Sequence[str]
+) -> tuple[list[Order], list[Invoice]]:
+    """`mailbox_orders` for a session opened with the mailbox's own credentials: only the
+    orders whose numbers it placed (`numbers`), and their invoices; none withdrawable here
+    (the account's orders stay the account's)."""
+    orders = list(_mailbox_orders(mailbox.customer_id, mailbox.pk).filter(number__in=list(numbers)))
+    if not orders:
+        return [], []
+    invoices = Invoice.objects.filter(customer_id=mailbox.customer_id, order__in=orders)
+    return orders, list(invoices.order_by("-issued_on", "-number"))
 
 
 MAX_PAGE = 10_000_000  # a larger page number is past the end anyway

@@ -43,6 +43,7 @@ from area.selectors import (
     mailbox_orders,
     offered_action,
     row,
+    session_mailbox_orders,
     upgrade_offers,
 )
 from area.sessions import (
@@ -55,13 +56,11 @@ from area.sessions import (
     session_orders,
 )
 from billing.catalogue_cache import current_catalogue
-from billing.models import Invoice, InvoiceKind, ItemKind, Order, PaymentMethod
+from billing.models import Invoice, InvoiceKind, ItemKind, PaymentMethod
 from billing.pricing import PricingError, quota_gb
 from billing.services.items import ItemSpec, item_quote
 from billing.services.orders import OrderError, order_place
-from billing.services.withdrawals import (
-    space_to_free,
-)
+from billing.services.withdrawals import space_to_free
 from billing.views.common import current_customer
 from customers.forms import HolderForm
 from customers.models import Customer
@@ -170,7 +169,7 @@ def mailbox_detail(request, pk: int):
     info = row(catalogue, mailbox, today)
     events = mailbox_events_page(mailbox, request.GET.get("eventi", 1))
     if mailbox_only:  # the account's orders stay the account's: those of this session
-        orders, invoices = _session_mailbox_orders(request, mailbox)
+        orders, invoices = session_mailbox_orders(mailbox, session_orders(request))
         withdrawable = []
     else:
         # Read here, so that the selector deciding the actions stays free of queries.
@@ -200,22 +199,6 @@ def mailbox_detail(request, pk: int):
             "space_to_free": space_to_free(mailbox, today, catalogue, info.holdings),
         },
     )
-
-
-def _session_mailbox_orders(request, mailbox: Mailbox) -> tuple[list[Order], list[Invoice]]:
-    """`mailbox_orders` for a session opened with the mailbox's own credentials: only the
-    orders placed in this session."""
-    orders = list(
-        Order.objects.filter(
-            customer_id=mailbox.customer_id,
-            pk__in=mailbox.order_items.values("order_id"),
-            number__in=session_orders(request),
-        )
-        .only("number", "placed_on", "status", "total", "created_at")
-        .order_by("-created_at", "-id")[:20]
-    )
-    invoices = Invoice.objects.filter(customer_id=mailbox.customer_id, order__in=orders)
-    return orders, list(invoices.order_by("-issued_on", "-number")) if orders else []
 
 
 # --- buying: form, rateo breakdown, payment method, order --------------------------------
