@@ -63,26 +63,19 @@ def _forget_state(cart: Cart) -> None:
     forget(*_state_keys(customer_id=cart.customer_id, session_key=cart.session_key))
 
 
-def customer_cart_state_key(customer_id: int) -> str:
-    """Where a customer's cart state is cached, for a caller that reads it with other keys."""
-    return _state_keys(customer_id=customer_id)[0]
-
-
 def cart_state(
     *,
     customer: Customer | None = None,
     session_key: str | None = None,
-    cached: CartState | bool | None = None,
 ) -> CartState | None:
-    """The cart's id, version and item count, from the cache (one query when not there).
-    `cached` is the cache's value when the caller has read it already."""
+    """The cart's id, version and item count, from the cache (one query when not there)."""
     if customer is not None:
         key, owner = _state_keys(customer_id=customer.pk)[0], {"customer": customer}
     elif session_key:
         key, owner = _state_keys(session_key=session_key)[0], {"session_key": session_key}
     else:
         return None
-    state = cache.get(key) if cached is None else cached
+    state = cache.get(key)
     if state is None:
         changes = CartItem.objects.filter(cart=OuterRef("pk")).exclude(kind=ItemKind.NEW_MAILBOX)
         row = (

@@ -46,11 +46,6 @@ def request_cart_state(request) -> CartState | None:
     return request._cart_state
 
 
-def set_request_cart_state(request, state: CartState | None) -> None:
-    """For a view that read the cart's state together with other keys."""
-    request._cart_state = state
-
-
 def forget_request_cart_state(request) -> None:
     """After this request changed its cart."""
     request.session.pop(SESSION_STATE_KEY, None)
