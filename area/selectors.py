@@ -358,8 +358,9 @@ class MailboxOrders:
 
 def mailbox_orders(mailbox: Mailbox, today: date) -> MailboxOrders:
     """The account's latest orders for this mailbox, their invoices, and which of the
-    mailbox's orders may still be withdrawn, in two statements compiled once (the last
-    read with the orders: a third only when the mailbox has more orders than are shown)."""
+    mailbox's orders may still be withdrawn: two statements compiled once, whether an order
+    may be withdrawn read with the orders (a third statement only for a mailbox with more
+    orders than the page shows)."""
     since = today - timedelta(days=WITHDRAWAL_DAYS)
     values = {"customer_id": mailbox.customer_id, "mailbox_id": mailbox.pk}
     orders = _orders_of_mailbox.all(**values, today=today, since=since)
@@ -377,7 +378,8 @@ def session_mailbox_orders(
     """`mailbox_orders` for a session opened with the mailbox's own credentials: only the
     orders whose numbers it placed (`numbers`), and their invoices; none withdrawable here
     (the account's orders stay the account's)."""
-    orders = list(_mailbox_orders(mailbox.customer_id, mailbox.pk).filter(number__in=list(numbers)))
+    mine = _mailbox_orders(mailbox.customer_id, mailbox.pk).filter(number__in=list(numbers))
+    orders = list(mine[:ORDERS_SHOWN])
     if not orders:
         return [], []
     invoices = Invoice.objects.filter(customer_id=mailbox.customer_id, order__in=orders)
