@@ -2,7 +2,7 @@
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from django.core.paginator import Page, Paginator
 from django.db.models import (
@@ -33,7 +33,7 @@ from billing.services.withdrawals import (
     withdrawable_numbers,
     withdrawable_orders_between,
 )
-from billing.withdrawal_rule import WITHDRAWAL_DAYS
+from billing.withdrawal_rule import earliest_withdrawable_payment
 from customers.models import Customer
 from mailboxes.models import Mailbox, MailboxAddOn, MailboxEvent, MailboxStatus
 from mailboxes.terms import MB_PER_GB, grace_ends_on
@@ -361,7 +361,7 @@ def mailbox_orders(mailbox: Mailbox, today: date) -> MailboxOrders:
     mailbox's orders may still be withdrawn: two statements compiled once, whether an order
     may be withdrawn read with the orders (a third statement only for a mailbox with more
     orders than the page shows)."""
-    since = today - timedelta(days=WITHDRAWAL_DAYS)
+    since = earliest_withdrawable_payment(today)
     values = {"customer_id": mailbox.customer_id, "mailbox_id": mailbox.pk}
     orders = _orders_of_mailbox.all(**values, today=today, since=since)
     if len(orders) < ORDERS_SHOWN:  # every order of the mailbox is here

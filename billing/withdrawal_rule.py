@@ -30,6 +30,11 @@ def withdrawal_last_day(paid_on: date) -> date:
     return paid_on + timedelta(days=WITHDRAWAL_DAYS)
 
 
+def earliest_withdrawable_payment(today: date) -> date:
+    """The first payment day whose withdrawal period is still open on `today`."""
+    return today - timedelta(days=WITHDRAWAL_DAYS)
+
+
 def withdrawal_open(*, paid_on: date, today: date) -> bool:
     return paid_on <= today <= withdrawal_last_day(paid_on)
 

@@ -14,7 +14,7 @@ The rule of the refund is pure: `billing.withdrawal_rule`.
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from decimal import Decimal
 
 from django.conf import settings
@@ -43,9 +43,9 @@ from billing.services.invoices import credit_note_issue
 from billing.services.orders import order_event, order_transition
 from billing.withdrawal_models import RefundMethod, RefundStatus, Withdrawal
 from billing.withdrawal_rule import (
-    WITHDRAWAL_DAYS,
     ServiceLine,
     WithdrawalRefund,
+    earliest_withdrawable_payment,
     withdrawal_last_day,
     withdrawal_refund,
 )
@@ -108,7 +108,7 @@ def is_consumer(order: Order) -> bool:
 def withdrawable_orders(*, customer, today: date, mailbox: Mailbox | None = None) -> QuerySet:
     """The customer's paid orders still in their withdrawal period (consumers only)."""
     orders = withdrawable_orders_between(
-        customer_id=customer.pk, today=today, since=today - timedelta(days=WITHDRAWAL_DAYS)
+        customer_id=customer.pk, today=today, since=earliest_withdrawable_payment(today)
     )
     if mailbox is not None:
         orders = orders.filter(items__mailbox=mailbox)
@@ -116,8 +116,9 @@ def withdrawable_orders(*, customer, today: date, mailbox: Mailbox | None = None
 
 
 def withdrawable_orders_between(*, customer_id: int, today: date, since: date) -> QuerySet:
-    """`withdrawable_orders` with the first day of the period given (`since`, WITHDRAWAL_DAYS
-    before `today`), for a prepared query or a subquery of another."""
+    """`withdrawable_orders` with the earliest payment day still in its period given
+    (`since`, `earliest_withdrawable_payment(today)`), for a prepared query or a subquery
+    of another."""
     return Order.objects.filter(
         customer_id=customer_id,
         status=OrderStatus.PAID,
@@ -154,7 +155,7 @@ def has_withdrawable_orders_sql(*, customer, today: date) -> tuple[str, list]:
     """Whether any of the customer's orders may still be withdrawn (the dashboard's link),
     as an SQL expression and its parameters, for a page that selects it with its own rows:
     the rule of `withdrawable_orders`, compiled once."""
-    since = today - timedelta(days=WITHDRAWAL_DAYS)
+    since = earliest_withdrawable_payment(today)
     return _withdrawable_numbers.exists_sql(customer_id=customer.pk, today=today, since=since)
 
 
@@ -165,7 +166,7 @@ def withdrawable_numbers(*, mailbox: Mailbox, today: date) -> list[str]:
         mailbox_id=mailbox.pk,
         customer_id=mailbox.customer_id,
         today=today,
-        since=today - timedelta(days=WITHDRAWAL_DAYS),
+        since=earliest_withdrawable_payment(today),
     )
 
 

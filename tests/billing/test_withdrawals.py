@@ -1,7 +1,7 @@
 """Withdrawing (recesso) from each kind of order: the mailbox as it was, the platform told,
 a credit note with the refund's exact amounts, the money back at the gateway, the e-mail."""
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal as D
 from zoneinfo import ZoneInfo
 
@@ -473,3 +473,13 @@ def test_a_failed_gateway_refund_stays_pending_for_staff(
     assert "gateway down" in withdrawal.refund_error
     assert order.events.filter(kind="withdrawal_refund_failed").exists()
     assert order.status == OrderStatus.REFUNDED  # the withdrawal itself holds
+
+
+def test_the_earliest_payment_still_withdrawable_is_fourteen_days_back():
+    from billing.withdrawal_rule import earliest_withdrawable_payment, withdrawal_open
+
+    today = date(2026, 3, 1)
+    first = earliest_withdrawable_payment(today)
+    assert first == date(2026, 2, 15)
+    assert withdrawal_open(paid_on=first, today=today)
+    assert not withdrawal_open(paid_on=first - timedelta(days=1), today=today)
