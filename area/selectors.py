@@ -1,6 +1,6 @@
 """Reads for the Area Clienti, always scoped to one customer (or one mailbox)."""
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -37,7 +37,7 @@ from billing.withdrawal_rule import earliest_withdrawable_payment
 from customers.models import Customer
 from mailboxes.models import Mailbox, MailboxAddOn, MailboxEvent, MailboxStatus
 from mailboxes.terms import MB_PER_GB, grace_ends_on
-from pecshop.prepared import prepared, set_prefetched
+from pecshop.prepared import prepared, set_prefetched, together
 
 PAGE_SIZE = 20
 
@@ -226,23 +226,32 @@ def _account_mailbox(customer_id: int, pk: int) -> QuerySet:
 
 
 @prepared
-def _held_addons(mailbox_id: int) -> QuerySet:
-    return MailboxAddOn.objects.filter(mailbox_id=mailbox_id, status__in=HELD).select_related(
-        "addon"
-    )
+def _held_addons(customer_id: int, mailbox_id: int) -> QuerySet:
+    return MailboxAddOn.objects.filter(
+        mailbox_id=mailbox_id, mailbox__customer_id=customer_id, status__in=HELD
+    ).select_related("addon")
 
 
 def customer_mailbox(customer: Customer, pk: int) -> Mailbox | None:
     """One of the account's mailboxes (None if it is not the account's) as
     `customer_mailboxes` reads it (tier, holder, held add-ons), in two statements compiled
-    once (pecshop.prepared). The first also reads the catalogue's version, which
-    `mailbox_catalogue` hands on."""
+    once and sent together (pecshop.prepared). The first also reads the catalogue's
+    version, which `mailbox_catalogue` hands on."""
     if not 0 < pk < 2**63:  # no such row; SQLite could not even bind the number
         return None
-    mailbox = _account_mailbox.first(customer_id=customer.pk, pk=pk)
-    if mailbox is not None:
-        mailbox.customer = customer
-        set_prefetched(mailbox, "addons", _held_addons.all(mailbox_id=mailbox.pk))
+    found, addons = together(
+        _account_mailbox.bind(customer_id=customer.pk, pk=pk),
+        _held_addons.bind(customer_id=customer.pk, mailbox_id=pk),
+    )
+    return _with_addons(found, addons, customer)
+
+
+def _with_addons(found: list[Mailbox], addons: list, customer: Customer) -> Mailbox | None:
+    if not found:
+        return None
+    mailbox = found[0]
+    mailbox.customer = customer  # the account already loaded with the user
+    set_prefetched(mailbox, "addons", addons)
     return mailbox
 
 
@@ -356,28 +365,25 @@ class MailboxOrders:
     withdrawable: list[str]  # the numbers of the mailbox's orders still withdrawable
 
 
-def mailbox_orders(mailbox: Mailbox, today: date) -> MailboxOrders:
-    """The account's latest orders for this mailbox, their invoices, and which of the
-    mailbox's orders may still be withdrawn: two statements compiled once, whether an order
-    may be withdrawn read with the orders (a third statement only for a mailbox with more
-    orders than the page shows)."""
-    since = earliest_withdrawable_payment(today)
-    values = {"customer_id": mailbox.customer_id, "mailbox_id": mailbox.pk}
-    orders = _orders_of_mailbox.all(**values, today=today, since=since)
+def _with_invoices(mailbox: Mailbox, orders: list[Order], today: date) -> MailboxOrders:
     if len(orders) < ORDERS_SHOWN:  # every order of the mailbox is here
         withdrawable = [order.number for order in orders if order.withdrawable]
     else:
         withdrawable = withdrawable_numbers(mailbox=mailbox, today=today)
-    invoices = _invoices_of_mailbox.all(**values) if orders else []
+    invoices = (
+        _invoices_of_mailbox.all(customer_id=mailbox.customer_id, mailbox_id=mailbox.pk)
+        if orders
+        else []
+    )
     return MailboxOrders(orders, invoices, withdrawable)
 
 
 def session_mailbox_orders(
     mailbox: Mailbox, numbers: Sequence[str]
 ) -> tuple[list[Order], list[Invoice]]:
-    """`mailbox_orders` for a session opened with the mailbox's own credentials: only the
-    orders whose numbers it placed (`numbers`), and their invoices; none withdrawable here
-    (the account's orders stay the account's)."""
+    """The orders of `account_mailbox_page` for a session opened with the mailbox's own
+    credentials: only those it placed (`numbers`), and their invoices; none withdrawable
+    here (the account's orders stay the account's)."""
     mine = _mailbox_orders(mailbox.customer_id, mailbox.pk).filter(number__in=list(numbers))
     orders = list(mine[:ORDERS_SHOWN])
     if not orders:
@@ -390,8 +396,7 @@ MAX_PAGE = 10_000_000  # a larger page number is past the end anyway
 EVENTS_PER_PAGE = 20
 
 
-@prepared
-def _events(mailbox_id: int) -> QuerySet:
+def _history(mailbox_id: int) -> QuerySet:
     # The page shows no actor; the window count is the whole list's, read with the page.
     return (
         MailboxEvent.objects.filter(mailbox_id=mailbox_id)
@@ -400,19 +405,71 @@ def _events(mailbox_id: int) -> QuerySet:
     )
 
 
+_events = prepared(_history)
+
+
+@prepared
+def _account_history(customer_id: int, mailbox_id: int) -> QuerySet:
+    return _history(mailbox_id).filter(mailbox__customer_id=customer_id)
+
+
+def _events_number(number) -> int:
+    return min(_page_number(number), MAX_PAGE)
+
+
+def _events_page(rows: list, number: int, history: Callable[[], QuerySet]) -> Page:
+    """The page of the history from its rows and their window count; a page past the end
+    falls back to the last (`history`: the whole list, read then)."""
+    if not rows and number > 1:
+        return Paginator(history(), EVENTS_PER_PAGE).get_page(number)
+    count = rows[0].total_rows if rows else 0
+    # The paginator only counts (the page is built here): it is given the rows, not a list
+    # it would have to read again.
+    return Page(rows, number, CountedPaginator(rows, EVENTS_PER_PAGE, count=count))
+
+
 def mailbox_events_page(mailbox: Mailbox, number) -> Page:
     """A page of the mailbox's history, newest first, and the count of the whole history
     read together (a window count on the rows of the page): one query instead of two. A page
     past the end falls back to the last."""
-    number = min(_page_number(number), MAX_PAGE)
-    per_page = EVENTS_PER_PAGE
-    rows = _events.page(per_page, (number - 1) * per_page, mailbox_id=mailbox.pk)
-    if not rows and number > 1:
-        return Paginator(_events.build(mailbox_id=mailbox.pk), per_page).get_page(number)
-    count = rows[0].total_rows if rows else 0
-    # The paginator only counts (the page is built here): it is given the rows, not a list
-    # it would have to read again.
-    return Page(rows, number, CountedPaginator(rows, per_page, count=count))
+    number = _events_number(number)
+    offset = (number - 1) * EVENTS_PER_PAGE
+    rows = _events.page(EVENTS_PER_PAGE, offset, mailbox_id=mailbox.pk)
+    return _events_page(rows, number, lambda: _events.build(mailbox_id=mailbox.pk))
+
+
+@dataclass(frozen=True)
+class MailboxPageReads:
+    mailbox: Mailbox  # with its tier, holder, held add-ons and the catalogue's version
+    events: Page  # a page of its history
+    orders: MailboxOrders
+
+
+def account_mailbox_page(
+    customer: Customer, pk: int, *, events_page, today: date
+) -> MailboxPageReads | None:
+    """What the mailbox page reads of one of the account's mailboxes (None if it is not the
+    account's): the mailbox as `customer_mailbox` gives it, a page of its history and its
+    orders, four statements compiled once and sent together (pecshop.prepared.together);
+    their invoices after, when it has orders."""
+    if not 0 < pk < 2**63:  # no such row; SQLite could not even bind the number
+        return None
+    number = _events_number(events_page)
+    ids = {"customer_id": customer.pk, "mailbox_id": pk}
+    found, addons, events, orders = together(
+        _account_mailbox.bind(customer_id=customer.pk, pk=pk),
+        _held_addons.bind(**ids),
+        _account_history.bind_page(EVENTS_PER_PAGE, (number - 1) * EVENTS_PER_PAGE, **ids),
+        _orders_of_mailbox.bind(**ids, today=today, since=earliest_withdrawable_payment(today)),
+    )
+    mailbox = _with_addons(found, addons, customer)
+    if mailbox is None:
+        return None
+    return MailboxPageReads(
+        mailbox,
+        _events_page(events, number, lambda: _account_history.build(**ids)),
+        _with_invoices(mailbox, orders, today),
+    )
 
 
 class CountedPaginator(Paginator):

@@ -33,6 +33,7 @@ from area.listing import Filters
 from area.previews import preview_facts
 from area.selectors import (
     PURCHASES,
+    account_mailbox_page,
     addon_rows,
     customer_mailbox,
     customer_mailboxes,
@@ -40,7 +41,6 @@ from area.selectors import (
     mailbox_actions,
     mailbox_catalogue,
     mailbox_events_page,
-    mailbox_orders,
     offered_action,
     row,
     session_mailbox_orders,
@@ -162,19 +162,26 @@ def dashboard(request):
 
 @area_required
 def mailbox_detail(request, pk: int):
-    mailbox = _mailbox(request, pk, changes=False)
-    mailbox_only = _mailbox_only(request) is not None
     today = timezone.localdate()
-    catalogue = mailbox_catalogue(mailbox, today)
-    info = row(catalogue, mailbox, today)
-    events = mailbox_events_page(mailbox, request.GET.get("eventi", 1))
-    if mailbox_only:  # the account's orders stay the account's: those of this session
+    customer = current_customer(request)
+    events_page = request.GET.get("eventi", 1)
+    if customer is not None:
+        # Everything in one round trip; the withdrawable orders are read here, so that the
+        # selector deciding the actions stays free of queries.
+        reads = account_mailbox_page(customer, pk, events_page=events_page, today=today)
+        if reads is None:
+            raise Http404
+        mailbox, events, history = reads.mailbox, reads.events, reads.orders
+        orders, invoices, withdrawable = history.orders, history.invoices, history.withdrawable
+        mailbox_only = False
+    else:  # a session opened with the mailbox's own credentials: this session's orders only
+        mailbox = _mailbox(request, pk, changes=False)
+        events = mailbox_events_page(mailbox, events_page)
         orders, invoices = session_mailbox_orders(mailbox, session_orders(request))
         withdrawable = []
-    else:
-        # Read here, so that the selector deciding the actions stays free of queries.
-        history = mailbox_orders(mailbox, today)
-        orders, invoices, withdrawable = history.orders, history.invoices, history.withdrawable
+        mailbox_only = True
+    catalogue = mailbox_catalogue(mailbox, today)
+    info = row(catalogue, mailbox, today)
     return render(
         request,
         "area/mailbox.html",

@@ -13,6 +13,7 @@ that owns its rule, and is compiled once:
     _token.first(token_hash=...)   # the first row or None
     _token.exists(token_hash=...)  # True or False
     _token.exists_sql(token_hash=...)  # "EXISTS (...)" and its parameters, for a column
+    together(_token.bind(token_hash=...), _other.bind(...))  # one round trip for both
 
 The first call builds the queryset with a stand-in value for each parameter (int, str or
 date, from the annotations), compiles it for the database in use, and finds where each
@@ -31,6 +32,7 @@ import copy
 import inspect
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.core.exceptions import ImproperlyConfigured
@@ -113,20 +115,56 @@ class _Query:
 
 
 class _Run:
-    """A stand-in for the queryset, for one run of the compiled statement."""
+    """A stand-in for the queryset, for one run of the compiled statement (`rows`: its
+    result, when it was fetched already with others)."""
 
-    def __init__(self, compiled: _Compiled, params: list):
+    def __init__(self, compiled: _Compiled, params: list, rows: list | None = None):
         alias = compiled.alias
         compiler = copy.copy(compiled.compiler)
         compiler.connection = connections[alias]  # this thread's connection
         sql = compiled.sql
         compiler.as_sql = lambda *args, **kwargs: (sql, params)
+        if rows is not None:
+            compiler.execute_sql = lambda *args, **kwargs: [rows]
         original = compiled.queryset
         self.db = alias
         self.model = original.model
         self.query = _Query(compiler, original.query)
         self._fields = original._fields
         self._known_related_objects = {}
+
+
+@dataclass(frozen=True)
+class Bound:
+    """A prepared query with its values, ready to run alone or with others (`together`)."""
+
+    compiled: _Compiled
+    params: list
+
+    def rows(self, fetched: list | None = None) -> list:
+        run = _Run(self.compiled, self.params, fetched)
+        return list(self.compiled.queryset._iterable_class(run))
+
+
+def together(*bound: Bound) -> list[list]:
+    """Run several prepared queries in one round trip to PostgreSQL (pipeline mode: every
+    statement is sent, then every result read), one after another on another database.
+    Each result is what `.all()` (or `.page()`) would give."""
+    alias = bound[0].compiled.alias
+    connection = connections[alias]
+    if connection.vendor != "postgresql" or any(b.compiled.alias != alias for b in bound):
+        return [b.rows() for b in bound]
+    connection.ensure_connection()
+    cursors = [connection.cursor() for _ in bound]
+    try:
+        with connection.connection.pipeline():
+            for cursor, b in zip(cursors, bound, strict=True):
+                cursor.execute(b.compiled.sql, b.params)
+        fetched = [cursor.fetchall() for cursor in cursors]
+    finally:
+        for cursor in cursors:
+            cursor.close()
+    return [b.rows(rows) for b, rows in zip(bound, fetched, strict=True)]
 
 
 class PreparedQuery:
@@ -160,19 +198,27 @@ class PreparedQuery:
         compiled = self._statement(exists)
         return compiled, compiled.params(connections[compiled.alias], dict(values))
 
-    def all(self, **values) -> list:
+    def bind(self, **values) -> Bound:
+        """The query with these values, for `together`; `.all()` is `.bind().rows()`."""
         compiled, params = self._run(values, exists=False)
-        return list(compiled.queryset._iterable_class(_Run(compiled, params)))
+        return Bound(compiled, params)
 
-    def page(self, limit: int, offset: int, **values) -> list:
-        """`limit` rows from `offset` (the build must be ordered and unsliced): the two
-        numbers are parameters too, unlike a slice of the queryset."""
+    def bind_page(self, limit: int, offset: int, **values) -> Bound:
+        """`.page()` bound, for `together`."""
         compiled, params = self._run(values, exists=False)
         if not compiled.queryset.ordered or compiled.queryset.query.is_sliced:
             raise ImproperlyConfigured("a prepared page needs an ordered, unsliced queryset")
         paged = copy.copy(compiled)
         paged.sql = f"{compiled.sql} LIMIT %s OFFSET %s"
-        return list(compiled.queryset._iterable_class(_Run(paged, [*params, limit, offset])))
+        return Bound(paged, [*params, limit, offset])
+
+    def all(self, **values) -> list:
+        return self.bind(**values).rows()
+
+    def page(self, limit: int, offset: int, **values) -> list:
+        """`limit` rows from `offset` (the build must be ordered and unsliced): the two
+        numbers are parameters too, unlike a slice of the queryset."""
+        return self.bind_page(limit, offset, **values).rows()
 
     def first(self, **values):
         rows = self.all(**values)

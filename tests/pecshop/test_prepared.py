@@ -181,3 +181,35 @@ def test_prefetched_rows_answer_the_relation_without_a_query(make_mailbox):
         assert held[0].mailbox is fresh
     assert len(queries) == 0
     assert MailboxEvent.objects.filter(mailbox=mailbox).exists()  # other relations still query
+
+
+@pytest.mark.django_db
+def test_queries_run_together_give_what_each_gives_alone(alice, bob, three):
+    from pecshop.prepared import together
+
+    mailboxes = PreparedQuery(_mailboxes)
+
+    @prepared
+    def addresses(customer_id: int) -> QuerySet:
+        return Mailbox.objects.filter(customer_id=customer_id).values_list("address", flat=True)
+
+    since = date(2026, 1, 1)
+    alone = [
+        mailboxes.all(customer_id=alice.pk, since=since),
+        addresses.page(2, 1, customer_id=alice.pk),
+        mailboxes.all(customer_id=-5, since=since),
+    ]
+    with CaptureQueriesContext(connection) as queries:
+        together_ = together(
+            mailboxes.bind(customer_id=alice.pk, since=since),
+            addresses.bind_page(2, 1, customer_id=alice.pk),
+            mailboxes.bind(customer_id=-5, since=since),
+        )
+    assert len(queries) == 3  # each statement is still one (PostgreSQL sends them at once)
+    assert [[m.pk for m in alone[0]], alone[1], alone[2]] == [
+        [m.pk for m in together_[0]],
+        together_[1],
+        together_[2],
+    ]
+    assert together_[0][0].tier.code == alone[0][0].tier.code  # select_related filled in
+    assert together_[1] == ["b@pec.it", "c@pec.it"]
