@@ -157,7 +157,8 @@ def together(*bound: Bound) -> list[list]:
     connection.ensure_connection()
     cursors = [connection.cursor() for _ in bound]
     try:
-        with connection.connection.pipeline():
+        # An error ending the pipeline is Django's DatabaseError, as from any statement.
+        with connection.wrap_database_errors, connection.connection.pipeline():
             for cursor, b in zip(cursors, bound, strict=True):
                 cursor.execute(b.compiled.sql, b.params)
         fetched = [cursor.fetchall() for cursor in cursors]

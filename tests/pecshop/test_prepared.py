@@ -213,3 +213,25 @@ def test_queries_run_together_give_what_each_gives_alone(alice, bob, three):
     ]
     assert together_[0][0].tier.code == alone[0][0].tier.code  # select_related filled in
     assert together_[1] == ["b@pec.it", "c@pec.it"]
+
+
+@pytest.mark.django_db
+def test_a_failing_statement_among_others_is_a_database_error_and_the_connection_goes_on(alice):
+    from django.db import DatabaseError, transaction
+
+    from pecshop.prepared import together
+
+    if connection.vendor != "postgresql":
+        pytest.skip("one after another elsewhere: the pipeline is PostgreSQL's")
+
+    @prepared
+    def fine(customer_id: int) -> QuerySet:
+        return Mailbox.objects.filter(customer_id=customer_id).values_list("address", flat=True)
+
+    @prepared
+    def broken(customer_id: int) -> QuerySet:
+        return Mailbox.objects.filter(customer_id=customer_id).extra(where=["1 / 0 = 1"])
+
+    with pytest.raises(DatabaseError), transaction.atomic():
+        together(fine.bind(customer_id=alice.pk), broken.bind(customer_id=alice.pk))
+    assert fine.all(customer_id=alice.pk) == []  # the connection still answers
