@@ -183,6 +183,11 @@ def _where(
     return " AND ".join(clauses), params
 
 
+def _flag_columns(flags: Sequence[str]) -> str:
+    # Each named: two unnamed EXISTS would be two columns called "exists".
+    return "".join(f", {expression} AS flag_{n}" for n, expression in enumerate(flags))
+
+
 def _sql(where: str, flags: Sequence[str] = ()) -> str:
     return f"""
 WITH chosen AS (
@@ -205,7 +210,7 @@ WITH chosen AS (
 ), counts AS (
     SELECT COUNT(CASE WHEN grp = 1 THEN 1 END) AS own_total,
            COUNT(CASE WHEN grp = 0 THEN 1 END) AS others_total,
-           {version_column()} AS catalogue_version{"".join(f", {f}" for f in flags)}
+           {version_column()} AS catalogue_version{_flag_columns(flags)}
     FROM chosen
 )
 SELECT shown.id, shown.address, shown.status, shown.activated_on, shown.expires_on,
@@ -244,7 +249,8 @@ def mailbox_listing(
     """The pages asked for, in one query: {"own": ..., "others": ...} when `split` (the
     dashboard), else {"all": ...} (the API: one list, `others_page` its page number).
     `flags`: boolean SQL expressions with their parameters, by name, read in the same
-    statement (each page's `flags`), such as whether an order may still be withdrawn.
+    statement (each page's `flags`), such as whether an order may still be withdrawn; they
+    come from the code (a prepared query's `exists_sql`), never from a request.
 
     A page past the end of its list comes back empty, with the list's count."""
     where, params = _where(customer_id, own_holder_id, filters, today)

@@ -131,3 +131,31 @@ def test_the_listed_record_of_a_mailbox_read_with_the_orm_is_the_same(alice, mak
     listed = _listing(alice)["own"].rows[0]
     orm = ListedMailbox.of(customer_mailboxes(alice).get(), alice.own_holder_id)
     assert listed == orm
+
+
+def test_flags_asked_along_come_back_by_name_in_the_same_statement(alice, make_mailbox):
+    make_mailbox(address="mia@pec.it")
+    with CaptureQueriesContext(connection) as queries:
+        listing = mailbox_listing(
+            alice.pk,
+            alice.own_holder_id,
+            Filters(),
+            today=TODAY,
+            size=2,
+            flags={
+                "yes": ("EXISTS (SELECT 1 WHERE %s = %s)", [1, 1]),
+                "no": ("EXISTS (SELECT 1 WHERE %s = %s)", [1, 2]),
+            },
+        )
+    assert len(queries) == 1
+    assert listing["own"].flags == {"yes": True, "no": False}
+    assert [m.address for m in listing["own"].rows] == ["mia@pec.it"]  # the rows unchanged
+    empty = mailbox_listing(  # no mailbox on the page: the flags still come
+        alice.pk,
+        alice.own_holder_id,
+        Filters(q="nessuna"),
+        today=TODAY,
+        size=2,
+        flags={"yes": ("EXISTS (SELECT 1 WHERE %s = %s)", [3, 3])},
+    )
+    assert empty["own"].flags == {"yes": True} and empty["own"].rows == []
