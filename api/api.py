@@ -194,13 +194,19 @@ def _filters(filters: MailboxFilters) -> Filters:
 @api.get("/mailboxes", response={200: MailboxPage, **ERRORS}, tags=["caselle"])
 def mailboxes_list(request, filters: Query[MailboxFilters]):
     """Le caselle dell'account, con i filtri della dashboard, a pagine."""
-    return selectors.mailbox_list(
+    page = selectors.mailbox_list(
         _customer(request),
         _filters(filters),
         today=_today(),
         page=filters.page,
         size=filters.page_size,
     )
+    # Written as built, without ninja's pass through the MailboxPage models: that pass
+    # checked code the shop writes (selectors.mailbox_dict) against its own schema, and cost
+    # about as much as reading the page (0.2 ms a request under load). The tests check the
+    # answer equals the validated page (tests/api/test_api.py) and schemathesis checks it
+    # against the published schema.
+    return api.create_response(request, page, status=200)
 
 
 @api.get("/mailboxes/{mailbox_id}", response={200: MailboxOut, **ERRORS}, tags=["caselle"])

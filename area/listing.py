@@ -143,8 +143,10 @@ class ListPage:
 
 def _where(
     customer_id: int, own_holder_id: int | None, filters: Filters, today: date
-) -> tuple[str, list]:
-    clauses, params = ["m.customer_id = %s"], [customer_id]
+) -> tuple[str, list, frozenset[str]]:
+    """The filters as a WHERE clause, its parameters, and the tables it reads besides the
+    mailbox's ("tier", "holder")."""
+    clauses, params, joins = ["m.customer_id = %s"], [customer_id], set()
     if filters.q.strip():
         q = filters.q.strip()
         like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
@@ -156,6 +158,7 @@ def _where(
             " OR UPPER(h.fiscal_code) = UPPER(%s) OR UPPER(h.vat_number) = UPPER(%s))"
         )
         params += [like, like, like, like, q, q]
+        joins.add("holder")
     if filters.status:
         clauses.append("m.status = %s")
         params.append(filters.status)
@@ -165,6 +168,7 @@ def _where(
     if filters.tier:
         clauses.append("t.code = %s")
         params.append(filters.tier)
+        joins.add("tier")
     if filters.expiry == "30":
         clauses.append("m.status = %s AND m.expires_on <= %s")
         params += [
@@ -180,7 +184,7 @@ def _where(
             f"{'' if filters.holder == 'own' else 'NOT '}COALESCE(m.holder_id = %s, 0 = 1)"
         )
         params.append(own_holder_id)
-    return " AND ".join(clauses), params
+    return " AND ".join(clauses), params, frozenset(joins)
 
 
 def _flag_columns(flags: Sequence[str]) -> str:
@@ -188,21 +192,19 @@ def _flag_columns(flags: Sequence[str]) -> str:
     return "".join(f", {expression} AS flag_{n}" for n, expression in enumerate(flags))
 
 
-def _sql(where: str, flags: Sequence[str] = ()) -> str:
+def _sql(where: str, flags: Sequence[str] = (), joins: frozenset[str] = frozenset()) -> str:
+    # The lists are numbered on narrow rows (a mailbox's id, address and list); only the
+    # rows of the pages asked for are joined to their tier, holder and add-ons. `joins`:
+    # the tables the filters read ("tier", "holder").
+    tier = f"JOIN {Tier._meta.db_table} t ON t.id = m.tier_id" if "tier" in joins else ""
+    holder = f"JOIN {Holder._meta.db_table} h ON h.id = m.holder_id" if "holder" in joins else ""
     return f"""
 WITH chosen AS (
-    SELECT m.id, m.address, m.status, m.activated_on, m.expires_on, m.auto_renew,
-           m.usage_mailbox_mb, m.usage_archive_mb, m.usage_conservation_mb,
-           t.code AS tier_code, t.name AS tier_name,
-           h.id AS holder_id, h.kind AS holder_kind, h.first_name, h.last_name,
-           h.company_name, h.vat_number, h.fiscal_code,
-           CASE WHEN %s AND m.holder_id = %s THEN 1 ELSE 0 END AS grp
-    FROM {Mailbox._meta.db_table} m
-    JOIN {Tier._meta.db_table} t ON t.id = m.tier_id
-    JOIN {Holder._meta.db_table} h ON h.id = m.holder_id
+    SELECT m.id, m.address, CASE WHEN %s AND m.holder_id = %s THEN 1 ELSE 0 END AS grp
+    FROM {Mailbox._meta.db_table} m {tier} {holder}
     WHERE {where}
 ), numbered AS (
-    SELECT chosen.*, ROW_NUMBER() OVER (PARTITION BY grp ORDER BY address, id) AS n
+    SELECT id, grp, ROW_NUMBER() OVER (PARTITION BY grp ORDER BY address, id) AS n
     FROM chosen
 ), shown AS (
     SELECT * FROM numbered
@@ -213,15 +215,17 @@ WITH chosen AS (
            {version_column()} AS catalogue_version{_flag_columns(flags)}
     FROM chosen
 )
-SELECT shown.id, shown.address, shown.status, shown.activated_on, shown.expires_on,
-       shown.auto_renew, shown.usage_mailbox_mb, shown.usage_archive_mb,
-       shown.usage_conservation_mb, shown.tier_code, shown.tier_name, shown.holder_id,
-       shown.holder_kind, shown.first_name, shown.last_name, shown.company_name,
-       shown.vat_number, shown.fiscal_code, shown.grp,
+SELECT m.id, m.address, m.status, m.activated_on, m.expires_on, m.auto_renew,
+       m.usage_mailbox_mb, m.usage_archive_mb, m.usage_conservation_mb,
+       t.code, t.name, h.id, h.kind, h.first_name, h.last_name, h.company_name,
+       h.vat_number, h.fiscal_code, shown.grp,
        a.code, a.name, ma.quantity, ma.status, ma.next_quantity, counts.*
 FROM counts
 LEFT JOIN shown ON 1 = 1
-LEFT JOIN {MailboxAddOn._meta.db_table} ma ON ma.mailbox_id = shown.id AND ma.status IN (%s, %s)
+LEFT JOIN {Mailbox._meta.db_table} m ON m.id = shown.id
+LEFT JOIN {Tier._meta.db_table} t ON t.id = m.tier_id
+LEFT JOIN {Holder._meta.db_table} h ON h.id = m.holder_id
+LEFT JOIN {MailboxAddOn._meta.db_table} ma ON ma.mailbox_id = m.id AND ma.status IN (%s, %s)
 LEFT JOIN {AddOn._meta.db_table} a ON a.id = ma.addon_id
 ORDER BY shown.grp DESC, shown.n, a.position, a.id
 """
@@ -253,7 +257,7 @@ def mailbox_listing(
     come from the code (a prepared query's `exists_sql`), never from a request.
 
     A page past the end of its list comes back empty, with the list's count."""
-    where, params = _where(customer_id, own_holder_id, filters, today)
+    where, params, joins = _where(customer_id, own_holder_id, filters, today)
     flags = flags or {}
     flag_params = [p for _, values in flags.values() for p in values]
     bounds = []
@@ -261,7 +265,7 @@ def mailbox_listing(
         number = min(max(1, number), MAX_PAGE)
         bounds += [(number - 1) * size, number * size]
     with connection.cursor() as cursor:
-        sql = _sql(where, [expression for expression, _ in flags.values()])
+        sql = _sql(where, [expression for expression, _ in flags.values()], joins)
         cursor.execute(sql, [split, own_holder_id, *params, *bounds, *flag_params, *HELD])
         result = cursor.fetchall()
     # The counts' columns come last: the two totals, the version, then the flags.

@@ -42,20 +42,38 @@ from pecshop.prepared import prepared, set_prefetched, together
 PAGE_SIZE = 20
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class UsageBar:
-    """One usage bar, every figure worked out here so the template only prints them."""
+    """One usage bar: the figures, and the text the template prints worked out here (the
+    properties), so nothing is computed or localized in the template; the API reads only
+    the figures."""
 
     label: str
     used_mb: int
     quota_gb: int
     percent: int
-    level: str  # "ok", "warn" from 70%, "danger" from 90% (the alert thresholds)
-    used_gb: str  # "1,5"
-    quota_label: str  # the whole numbers as text: nothing to localize in the template
-    percent_label: str
-    heading: str  # the label with a capital
     quota: str = ""  # "mailbox", "archive" or "conservation"
+
+    @property
+    def level(self) -> str:
+        """ "ok", "warn" from 70%, "danger" from 90% (the alert thresholds)."""
+        return "danger" if self.percent >= 90 else "warn" if self.percent >= 70 else "ok"
+
+    @property
+    def used_gb(self) -> str:  # "1,5"
+        return f"{self.used_mb / MB_PER_GB:.1f}".replace(".", ",")
+
+    @property
+    def quota_label(self) -> str:  # the whole numbers as text: nothing to localize
+        return str(self.quota_gb)
+
+    @property
+    def percent_label(self) -> str:
+        return str(self.percent)
+
+    @property
+    def heading(self) -> str:  # the label with a capital
+        return self.label[:1].upper() + self.label[1:]
 
 
 def usage_bar(label: str, used_mb: int, quota_gb: int, quota: str = "") -> UsageBar:
@@ -63,20 +81,7 @@ def usage_bar(label: str, used_mb: int, quota_gb: int, quota: str = "") -> Usage
         percent = 100 if used_mb else 0
     else:
         percent = min(100, round(used_mb * 100 / (quota_gb * MB_PER_GB)))
-    level = "danger" if percent >= 90 else "warn" if percent >= 70 else "ok"
-    used_gb = f"{used_mb / MB_PER_GB:.1f}".replace(".", ",")
-    return UsageBar(
-        label,
-        used_mb,
-        quota_gb,
-        percent,
-        level,
-        used_gb,
-        str(quota_gb),
-        str(percent),
-        label[:1].upper() + label[1:],
-        quota,
-    )
+    return UsageBar(label, used_mb, quota_gb, percent, quota)
 
 
 @dataclass(frozen=True)
@@ -96,17 +101,23 @@ class MailboxRow:
     expires_label: str  # "25/05/2027", or "—"
 
 
+# "casella", "archivio di sicurezza", "conservazione": each quota's name on its bar.
+BAR_LABELS = {
+    quota: label.removeprefix("della ").removeprefix("dell'")
+    for quota, label in QUOTA_LABELS.items()
+}
+
+
 def usage_bars(
     catalogue: Catalogue, tier_code: str, usage_mb: Mapping[str, int], holdings: dict[str, int]
 ) -> list[UsageBar]:
     """A bar for each quota the mailbox has (included, bought, or used anyway)."""
     bars = []
-    for quota, label in QUOTA_LABELS.items():
+    for quota, label in BAR_LABELS.items():
         limit = quota_gb(catalogue, tier_code, holdings, quota)
         used = usage_mb[quota]
         if limit or used:
-            name = label.removeprefix("della ").removeprefix("dell'")
-            bars.append(usage_bar(name, used, limit, quota))
+            bars.append(usage_bar(label, used, limit, quota))
     return bars
 
 

@@ -113,6 +113,18 @@ class Catalogue:
                 by_quota[addon.quota] = (*by_quota.get(addon.quota, ()), code)
         return by_quota
 
+    @cached_property
+    def included_gb(self) -> Mapping[tuple[str, str], int]:
+        """(tier, quota) -> GB the tier includes in that quota through the add-ons sold by the
+        GB (a tier missing here includes none)."""
+        included: dict[tuple[str, str], int] = {}
+        for (tier_code, code), rule in self.rules.items():
+            addon = self.addons.get(code)
+            if addon is not None and addon.quota and addon.unit == "GB":
+                key = (tier_code, addon.quota)
+                included[key] = included.get(key, 0) + rule.included_quantity
+        return included
+
     def ordered(self, codes) -> list[str]:
         return sorted(codes, key=lambda c: (self.addon(c).position, c))
 
@@ -234,9 +246,9 @@ def check_holdings(catalogue: Catalogue, tier_code: str, held: Mapping[str, int]
 
 def quota_gb(catalogue: Catalogue, tier_code: str, holdings: Mapping[str, int], quota: str) -> int:
     """GB of one quota (mailbox, archive, conservation): included by the tier plus add-ons."""
-    total = 0
+    total = catalogue.included_gb.get((tier_code, quota), 0)
     for code in catalogue.gb_addons.get(quota, ()):
-        total += catalogue.rule(tier_code, code).included_quantity + holdings.get(code, 0)
+        total += holdings.get(code, 0)
     return total
 
 

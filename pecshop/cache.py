@@ -151,16 +151,27 @@ class ReusingRedisCache(RedisCache):
 
     def count(self, key: str, timeout: int) -> int | None:
         """Add one to the counter `key`, created at 1 and expiring `timeout` seconds after
-        its creation: one round trip (INCR and EXPIRE NX, pipelined). None when Redis
-        does not answer."""
+        its creation: INCR and EXPIRE NX sent together, one round trip (on a connection of
+        the pool directly: a pipeline object costs a third more than the commands). None when
+        Redis does not answer."""
         key = self.make_and_validate_key(key)
         client = self._cache
+        pool = client._get_connection_pool(True)
 
         def operation():
-            pipe = client.get_client(key, write=True).pipeline(transaction=False)
-            pipe.incr(key)
-            pipe.expire(key, timeout, nx=True)
-            return pipe.execute()[0]
+            connection = pool.get_connection()
+            try:
+                connection.send_packed_command(
+                    connection.pack_commands([("INCR", key), ("EXPIRE", key, timeout, "NX")])
+                )
+                counted = connection.read_response()
+                connection.read_response()
+            except RedisError:
+                connection.disconnect()  # a reply may be left unread
+                raise
+            finally:
+                pool.release(connection)
+            return counted
 
         return client._guarded("count", operation, (), {}, lambda: None)
 

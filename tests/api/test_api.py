@@ -10,8 +10,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from api.models import ApiToken
+from api.schemas import MailboxPage
 from api.services import token_hash, token_revoke
 from billing.models import Order
+from mailboxes.models import Mailbox
 from tests.api.conftest import TODAY
 
 
@@ -46,6 +48,29 @@ def test_the_mailbox_list_shows_the_accounts_mailboxes_with_addons_usage_and_exp
         }
     ]
     assert {u["quota"] for u in conserva["usage"]} >= {"mailbox", "conservation"}
+
+
+def test_the_mailbox_list_is_what_its_schema_makes_of_it(
+    alice, bob, make_token, api_client, make_mailbox, studio
+):
+    """The list is written without ninja's validation: it must be exactly what validating
+    it against MailboxPage would give, for every kind of row."""
+    make_mailbox("conserva@pec.it", "standard", extras={"CONSERVAZIONE": 5})
+    for address, status in (("scaduta@pec.it", "expired"), ("nuova@pec.it", "pending")):
+        Mailbox.objects.filter(pk=make_mailbox(address, "premium").pk).update(status=status)
+    make_mailbox("bob@pec.it", customer=bob)
+    _, raw = make_token(alice, "read")
+    for query in ({}, {"page_size": 2}, {"page": 2, "page_size": 3}, {"page": 9}):
+        response = api_client(raw).get("/mailboxes", query)
+        assert response.status_code == 200
+        assert response["Content-Type"] == "application/json; charset=utf-8"
+        data = response.json()
+        assert data == json.loads(MailboxPage.model_validate(data).model_dump_json())
+    assert {m["status"] for m in api_client(raw).get("/mailboxes").json()["items"]} == {
+        "active",
+        "expired",
+        "pending",
+    }
 
 
 def test_the_mailbox_list_takes_the_dashboards_filters(alice, make_token, api_client, make_mailbox):
