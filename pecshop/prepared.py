@@ -43,6 +43,7 @@ from django.db.models.query import FlatValuesListIterable, ModelIterable, Values
 _STAND_IN_INT = -1_987_654_301  # inside a 32-bit column's range, and no real id or amount
 _STAND_IN_DATE = date(1901, 2, 3)
 _ITERABLES = (ModelIterable, ValuesListIterable, FlatValuesListIterable)
+MAX_CONNECTIONS = 64  # converters are kept for this many connection objects (threads) at most
 
 
 def _stand_ins(names_and_types) -> dict:
@@ -70,6 +71,7 @@ class _Compiled:
         self.compiler = query.get_compiler(using=alias)
         self.sql, params = self.compiler.as_sql()
         self.queryset = queryset
+        self.exists = exists
         adapted = {}
         for name, value in stand_ins.items():
             if kinds[name] is date:
@@ -88,6 +90,20 @@ class _Compiled:
             )
         self.kinds = kinds
         self.adapt_dates = [name for name in stand_ins if kinds[name] is date]
+        self._converters: dict[int, tuple] = {}
+
+    def converters(self, compiler) -> dict:
+        """The converters of the selected columns (what `compiler.get_converters` gives
+        `results_iter`), worked out once for each connection object: some are bound to it."""
+        connection = compiler.connection
+        known = self._converters.get(id(connection))
+        if known is None or known[0] is not connection:
+            if len(self._converters) > MAX_CONNECTIONS:
+                self._converters.clear()
+            fields = [s[0] for s in compiler.select[0 : compiler.col_count]]
+            known = (connection, compiler.get_converters(fields))
+            self._converters[id(connection)] = known
+        return known[1]
 
     def params(self, connection, values: dict) -> list:
         for name, value in values.items():
@@ -124,6 +140,10 @@ class _Run:
         compiler.connection = connections[alias]  # this thread's connection
         sql = compiled.sql
         compiler.as_sql = lambda *args, **kwargs: (sql, params)
+        if not compiled.exists:
+            # Asked for once per run, by results_iter, for the selected columns.
+            converters = compiled.converters(compiler)
+            compiler.get_converters = lambda expressions: converters
         if rows is not None:
             compiler.execute_sql = lambda *args, **kwargs: [rows]
         original = compiled.queryset
