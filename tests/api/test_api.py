@@ -179,8 +179,11 @@ def test_a_read_token_cannot_buy(alice, make_token, api_client, studio):
     assert quote.status_code == 200  # a quote is a read
 
 
+@pytest.mark.parametrize("path", ["/mailboxes", "/invoices"])
 @pytest.mark.parametrize("how", ["revoked", "expired", "unknown", "missing"])
-def test_a_revoked_expired_unknown_or_missing_token_is_a_401(alice, make_token, api_client, how):
+def test_a_revoked_expired_unknown_or_missing_token_is_a_401(
+    alice, make_token, api_client, how, path
+):
     token, raw = make_token(alice, "buy", expires_on=TODAY + timedelta(days=1))
     if how == "revoked":
         token_revoke(token=token)
@@ -190,7 +193,7 @@ def test_a_revoked_expired_unknown_or_missing_token_is_a_401(alice, make_token, 
         raw = raw[:-2] + "xx"
     elif how == "missing":
         raw = None
-    response = api_client(raw).get("/mailboxes")
+    response = api_client(raw).get(path)
     assert response.status_code == 401
     assert set(response.json()) == {"error", "field"}
 
@@ -211,8 +214,10 @@ def test_a_token_is_rate_limited(alice, make_token, api_client, settings):
     assert statuses[:3] == [200, 200, 200] and statuses[3:] == [429, 429]
     response = client.get("/mailboxes")
     assert response["Retry-After"] == "60" and "Troppe richieste" in response.json()["error"]
+    assert client.get("/invoices").status_code == 429  # one count per token, every operation
     _, other = make_token(alice, "read", name="altro")
     assert api_client(other).get("/mailboxes").status_code == 200  # per token
+    assert api_client(other).get("/invoices").status_code == 200
 
 
 def test_quotes_give_the_same_prices_and_messages_as_the_web_pages(
