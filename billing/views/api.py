@@ -1,7 +1,8 @@
 from django.conf import settings
-from django.http import JsonResponse
+from django.http import HttpResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
+from pydantic_core import to_json
 
 from billing.catalogue_cache import current_catalogue
 from billing.pricing import PricingError
@@ -12,8 +13,9 @@ from mailboxes.addresses import domain_error, local_part_error, make_address
 from pecshop.ratelimit import rate_limited
 
 
-def _json(data: dict, status: int = 200) -> JsonResponse:
-    return JsonResponse(data, status=status, json_dumps_params={"ensure_ascii": False})
+def _json(data: dict, status: int = 200) -> HttpResponse:
+    # pydantic-core's encoder (as the API's answers): UTF-8, a third of json.dumps's time.
+    return HttpResponse(to_json(data), status=status, content_type="application/json")
 
 
 @rate_limited("api-quote")
