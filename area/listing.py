@@ -29,6 +29,7 @@ from addons.models import AddOn, Tier
 from billing.catalogue import version_column
 from customers.models import Holder
 from mailboxes.models import AddOnStatus, Mailbox, MailboxAddOn, MailboxStatus
+from pecshop.prepared import Statement
 
 EXPIRING_DAYS = 30
 HELD = (AddOnStatus.ACTIVE, AddOnStatus.EXPIRED)
@@ -238,7 +239,54 @@ def _date(value) -> date | None:
     return date.fromisoformat(value)
 
 
-def mailbox_listing(
+@dataclass(frozen=True)
+class Listing:
+    """The statement of the pages asked for (`pecshop.prepared.Statement`: to run alone or
+    together with other statements) and how to read its rows (`pages`)."""
+
+    statement: Statement
+    own_holder_id: int | None
+    flag_names: tuple[str, ...]
+    split: bool
+
+    def pages(self, result: list) -> dict[str, ListPage]:
+        """{"own": ..., "others": ...} when split, else {"all": ...}."""
+        # The counts' columns come last: the two totals, the version, then the flags.
+        own_total, others_total, version, *flagged = result[0][24:]
+        read = {name: bool(value) for name, value in zip(self.flag_names, flagged, strict=True)}
+        lists: dict[int, list[ListedMailbox]] = {OWN: [], OTHERS: []}
+        last = None
+        for r in result:
+            if r[0] is None:  # the counts row alone: no mailbox on the pages asked for
+                continue
+            if last is None or last.pk != r[0]:
+                last = ListedMailbox(
+                    pk=r[0],
+                    address=r[1],
+                    status=r[2],
+                    activated_on=_date(r[3]),
+                    expires_on=_date(r[4]),
+                    auto_renew=bool(r[5]),
+                    usage_mb={"mailbox": r[6], "archive": r[7], "conservation": r[8]},
+                    tier_code=r[9],
+                    tier_name=r[10],
+                    holder_id=r[11],
+                    holder_name=Holder.name_of(r[12], r[13], r[14], r[15]),
+                    holder_tax_id=r[16] or r[17],
+                    own=r[11] == self.own_holder_id,
+                )
+                lists[r[18]].append(last)
+            if r[19] is not None:
+                last.addons.append(ListedAddOn(r[19], r[20], r[21], r[22], r[23]))
+        if not self.split:
+            return {"all": ListPage(lists[OTHERS], others_total, version, read)}
+        return {
+            "own": ListPage(lists[OWN], own_total, version, read),
+            "others": ListPage(lists[OTHERS], others_total, version, read),
+        }
+
+
+def listing(
     customer_id: int,
     own_holder_id: int | None,
     filters: Filters,
@@ -249,12 +297,14 @@ def mailbox_listing(
     others_page: int = 1,
     split: bool = True,
     flags: Mapping[str, tuple[str, list]] | None = None,
-) -> dict[str, ListPage]:
-    """The pages asked for, in one query: {"own": ..., "others": ...} when `split` (the
-    dashboard), else {"all": ...} (the API: one list, `others_page` its page number).
-    `flags`: boolean SQL expressions with their parameters, by name, read in the same
-    statement (each page's `flags`), such as whether an order may still be withdrawn; they
-    come from the code (a prepared query's `exists_sql`), never from a request.
+) -> Listing:
+    """The pages asked for, in one statement (to read now with `mailbox_listing`, or with
+    other statements: `pecshop.prepared.together`). When `split` (the dashboard) the
+    account's own mailboxes and the others' are two lists, else one (the API: `others_page`
+    its page number). `flags`: boolean SQL expressions with their parameters, by name, read
+    in the same statement (each page's `flags`), such as whether an order may still be
+    withdrawn; they come from the code (a prepared query's `exists_sql`), never from a
+    request.
 
     A page past the end of its list comes back empty, with the list's count."""
     where, params, joins = _where(customer_id, own_holder_id, filters, today)
@@ -264,40 +314,14 @@ def mailbox_listing(
     for number in (own_page, others_page):
         number = min(max(1, number), MAX_PAGE)
         bounds += [(number - 1) * size, number * size]
-    with connection.cursor() as cursor:
-        sql = _sql(where, [expression for expression, _ in flags.values()], joins)
-        cursor.execute(sql, [split, own_holder_id, *params, *bounds, *flag_params, *HELD])
-        result = cursor.fetchall()
-    # The counts' columns come last: the two totals, the version, then the flags.
-    own_total, others_total, version, *flagged = result[0][24:]
-    read = {name: bool(value) for name, value in zip(flags, flagged, strict=True)}
-    lists: dict[int, list[ListedMailbox]] = {OWN: [], OTHERS: []}
-    last = None
-    for r in result:
-        if r[0] is None:  # the counts row alone: no mailbox on the pages asked for
-            continue
-        if last is None or last.pk != r[0]:
-            last = ListedMailbox(
-                pk=r[0],
-                address=r[1],
-                status=r[2],
-                activated_on=_date(r[3]),
-                expires_on=_date(r[4]),
-                auto_renew=bool(r[5]),
-                usage_mb={"mailbox": r[6], "archive": r[7], "conservation": r[8]},
-                tier_code=r[9],
-                tier_name=r[10],
-                holder_id=r[11],
-                holder_name=Holder.name_of(r[12], r[13], r[14], r[15]),
-                holder_tax_id=r[16] or r[17],
-                own=r[11] == own_holder_id,
-            )
-            lists[r[18]].append(last)
-        if r[19] is not None:
-            last.addons.append(ListedAddOn(r[19], r[20], r[21], r[22], r[23]))
-    if not split:
-        return {"all": ListPage(lists[OTHERS], others_total, version, read)}
-    return {
-        "own": ListPage(lists[OWN], own_total, version, read),
-        "others": ListPage(lists[OTHERS], others_total, version, read),
-    }
+    sql = _sql(where, [expression for expression, _ in flags.values()], joins)
+    params = [split, own_holder_id, *params, *bounds, *flag_params, *HELD]
+    return Listing(Statement(sql, params), own_holder_id, tuple(flags), split)
+
+
+def mailbox_listing(
+    customer_id: int, own_holder_id: int | None, filters: Filters, **options
+) -> dict[str, ListPage]:
+    """`listing`'s pages, read now."""
+    asked = listing(customer_id, own_holder_id, filters, **options)
+    return asked.pages(asked.statement.rows())

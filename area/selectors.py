@@ -16,7 +16,7 @@ from django.db.models import (
 from django.db.models.expressions import RawSQL
 from django.urls import reverse
 
-from area.listing import HELD, Filters, ListedMailbox, mailbox_listing
+from area.listing import HELD, Filters, ListedMailbox, listing
 from billing.catalogue import UNREAD, version_column
 from billing.catalogue_cache import current_catalogue
 from billing.models import Invoice, Order, OrderItem
@@ -28,6 +28,7 @@ from billing.pricing import (
     quota_gb,
     quote_upgrade,
 )
+from billing.services.cart import CartState, cart_state_from, cart_state_read
 from billing.services.withdrawals import (
     has_withdrawable_orders_sql,
     withdrawable_numbers,
@@ -277,6 +278,7 @@ class Dashboard:
     pages: dict[str, Page]  # "own" and "others", each with its rows worked out (`rows`)
     catalogue: Catalogue  # the one the rows were worked out with
     withdrawable: bool  # an order still in its withdrawal period (the link to withdraw)
+    cart: CartState | None = None  # the header's cart, read with the lists
 
 
 def dashboard_lists(
@@ -298,8 +300,8 @@ def dashboard_lists(
     numbers = {"own": _page_number(own_page), "others": _page_number(others_page)}
     withdrawable = has_withdrawable_orders_sql(customer=customer, today=today)
 
-    def read():
-        return mailbox_listing(
+    def asked():
+        return listing(
             customer.pk,
             customer.own_holder_id,
             filters,
@@ -310,25 +312,30 @@ def dashboard_lists(
             flags={"withdrawable": withdrawable},
         )
 
-    listing = read()
+    # The header's cart state in the same round trip.
+    first = asked()
+    lists, cart_rows = together(first.statement, cart_state_read(customer))
+    listed = first.pages(lists)
     past_end = {
-        name: max(1, -(-listing[name].count // PAGE_SIZE))
-        for name in listing
-        if not listing[name].rows and numbers[name] > 1
+        name: max(1, -(-listed[name].count // PAGE_SIZE))
+        for name in listed
+        if not listed[name].rows and numbers[name] > 1
     }
     if past_end:  # a page number past the end (an old link): the last page instead
         numbers.update(past_end)
-        listing = read()
-    catalogue = current_catalogue(today, version=listing["own"].catalogue_version)
+        again = asked()
+        listed = again.pages(again.statement.rows())
+    catalogue = current_catalogue(today, version=listed["own"].catalogue_version)
     # Every row links to its page: one reverse, the id put in for each row.
     url = reverse("area:mailbox", args=[0]).removesuffix("0/")
     pages = {}
-    for name, listed in listing.items():
-        paginator = CountedPaginator(listed.rows, PAGE_SIZE, count=listed.count)
-        page = Page(listed.rows, numbers[name], paginator)
-        page.rows = [row(catalogue, m, today, f"{url}{m.pk}/") for m in listed.rows]
+    for name, one in listed.items():
+        paginator = CountedPaginator(one.rows, PAGE_SIZE, count=one.count)
+        page = Page(one.rows, numbers[name], paginator)
+        page.rows = [row(catalogue, m, today, f"{url}{m.pk}/") for m in one.rows]
         pages[name] = page
-    return Dashboard(pages, catalogue, listing["own"].flags["withdrawable"])
+    withdrawable = listed["own"].flags["withdrawable"]
+    return Dashboard(pages, catalogue, withdrawable, cart_state_from(cart_rows))
 
 
 def _page_number(number) -> int:
@@ -454,6 +461,7 @@ class MailboxPageReads:
     mailbox: Mailbox  # with its tier, holder, held add-ons and the catalogue's version
     events: Page  # a page of its history
     orders: MailboxOrders
+    cart: CartState | None  # the header's cart, read with the mailbox
 
 
 def account_mailbox_page(
@@ -467,11 +475,12 @@ def account_mailbox_page(
         return None
     number = _events_number(events_page)
     ids = {"customer_id": customer.pk, "mailbox_id": pk}
-    found, addons, events, orders = together(
+    found, addons, events, orders, cart = together(
         _account_mailbox.bind(customer_id=customer.pk, pk=pk),
         _held_addons.bind(**ids),
         _account_history.bind_page(EVENTS_PER_PAGE, (number - 1) * EVENTS_PER_PAGE, **ids),
         _orders_of_mailbox.bind(**ids, today=today, since=earliest_withdrawable_payment(today)),
+        cart_state_read(customer),  # the header's
     )
     mailbox = _with_addons(found, addons, customer)
     if mailbox is None:
@@ -480,6 +489,7 @@ def account_mailbox_page(
         mailbox,
         _events_page(events, number, lambda: _account_history.build(**ids)),
         _with_invoices(mailbox, orders, today),
+        cart_state_from(cart),
     )
 
 

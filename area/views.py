@@ -61,7 +61,7 @@ from billing.pricing import PricingError, quota_gb
 from billing.services.items import ItemSpec, item_quote
 from billing.services.orders import OrderError, order_place
 from billing.services.withdrawals import space_to_free
-from billing.views.common import current_customer
+from billing.views.common import current_customer, set_request_cart_state
 from customers.forms import HolderForm
 from customers.models import Customer
 from customers.services import holder_create
@@ -146,6 +146,8 @@ def dashboard(request):
         own_page=request.GET.get("pagina_mie", 1),
         others_page=request.GET.get("pagina_altri", 1),
     )
+    if customer is not None:
+        set_request_cart_state(request, dashboard.cart)
     return render(
         request,
         "area/dashboard.html",
@@ -171,6 +173,7 @@ def mailbox_detail(request, pk: int):
         reads = account_mailbox_page(customer, pk, events_page=events_page, today=today)
         if reads is None:
             raise Http404
+        set_request_cart_state(request, reads.cart)
         mailbox, events, history = reads.mailbox, reads.events, reads.orders
         orders, invoices, withdrawable = history.orders, history.invoices, history.withdrawable
         mailbox_only = False

@@ -14,6 +14,7 @@ that owns its rule, and is compiled once:
     _token.exists(token_hash=...)  # True or False
     _token.exists_sql(token_hash=...)  # "EXISTS (...)" and its parameters, for a column
     together(_token.bind(token_hash=...), _other.bind(...))  # one round trip for both
+    together(_token.bind(...), Statement(sql, params))  # with SQL written by hand
 
 The first call builds the queryset with a stand-in value for each parameter (int, str or
 date, from the annotations), compiles it for the database in use, and finds where each
@@ -36,7 +37,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connections
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import QuerySet
 from django.db.models.query import FlatValuesListIterable, ModelIterable, ValuesListIterable
 
@@ -161,31 +162,56 @@ class Bound:
     compiled: _Compiled
     params: list
 
+    @property
+    def alias(self) -> str:
+        return self.compiled.alias
+
+    @property
+    def sql(self) -> str:
+        return self.compiled.sql
+
     def rows(self, fetched: list | None = None) -> list:
         run = _Run(self.compiled, self.params, fetched)
         return list(self.compiled.queryset._iterable_class(run))
 
 
-def together(*bound: Bound) -> list[list]:
-    """Run several prepared queries in one round trip to PostgreSQL (pipeline mode: every
+@dataclass(frozen=True)
+class Statement:
+    """SQL written by hand, with its parameters, to run with prepared queries (`together`):
+    its rows as the cursor gives them."""
+
+    sql: str
+    params: list
+    alias: str = DEFAULT_DB_ALIAS
+
+    def rows(self, fetched: list | None = None) -> list:
+        if fetched is not None:
+            return fetched
+        with connections[self.alias].cursor() as cursor:
+            cursor.execute(self.sql, self.params)
+            return cursor.fetchall()
+
+
+def together(*statements: Bound | Statement) -> list[list]:
+    """Run several statements in one round trip to PostgreSQL (pipeline mode: every
     statement is sent, then every result read), one after another on another database.
-    Each result is what `.all()` (or `.page()`) would give."""
-    alias = bound[0].compiled.alias
+    Each result is what `.all()` (or `.page()`) would give, or a Statement's rows."""
+    alias = statements[0].alias
     connection = connections[alias]
-    if connection.vendor != "postgresql" or any(b.compiled.alias != alias for b in bound):
-        return [b.rows() for b in bound]
+    if connection.vendor != "postgresql" or any(s.alias != alias for s in statements):
+        return [s.rows() for s in statements]
     connection.ensure_connection()
-    cursors = [connection.cursor() for _ in bound]
+    cursors = [connection.cursor() for _ in statements]
     try:
         # An error ending the pipeline is Django's DatabaseError, as from any statement.
         with connection.wrap_database_errors, connection.connection.pipeline():
-            for cursor, b in zip(cursors, bound, strict=True):
-                cursor.execute(b.compiled.sql, b.params)
+            for cursor, s in zip(cursors, statements, strict=True):
+                cursor.execute(s.sql, s.params)
         fetched = [cursor.fetchall() for cursor in cursors]
     finally:
         for cursor in cursors:
             cursor.close()
-    return [b.rows(rows) for b, rows in zip(bound, fetched, strict=True)]
+    return [s.rows(rows) for s, rows in zip(statements, fetched, strict=True)]
 
 
 class PreparedQuery:

@@ -5,9 +5,8 @@ from datetime import date
 from decimal import Decimal
 
 from django.contrib.auth.hashers import make_password
-from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef
+from django.db.models import Count, Exists, OuterRef, QuerySet
 
 from billing.catalogue_cache import current_catalogue
 from billing.models import Cart, CartItem, ItemKind, Order
@@ -17,7 +16,7 @@ from billing.services.orders import OrderError, order_place
 from customers.models import Customer
 from mailboxes.models import Mailbox
 from mailboxes.selectors import address_unavailable_reason
-from pecshop.cache import forget
+from pecshop.prepared import Bound, prepared
 
 
 class CartError(OrderError):
@@ -36,13 +35,13 @@ def cart_get(
     cart = Cart.objects.filter(**owner).first()
     if cart is None and create:
         cart, _ = Cart.objects.get_or_create(**owner)
-        _forget_state(cart)
     return cart
 
 
 @dataclass(frozen=True)
 class CartState:
-    """What every page needs to know of a cart, kept in the cache until the cart changes."""
+    """What every page needs to know of a cart: its id, a version that moves with any change
+    (the cart page's body is kept under it), its size, and whether it changes mailboxes."""
 
     id: int
     version: str
@@ -50,17 +49,34 @@ class CartState:
     has_mailbox_changes: bool
 
 
-def _state_keys(*, customer_id: int | None = None, session_key: str | None = None) -> list[str]:
-    keys = []
-    if customer_id:
-        keys.append(f"cart-state:c{customer_id}")
-    if session_key:
-        keys.append(f"cart-state:s{session_key}")
-    return keys
+def _state_of(cart: QuerySet) -> QuerySet:
+    changes = CartItem.objects.filter(cart=OuterRef("pk")).exclude(kind=ItemKind.NEW_MAILBOX)
+    return cart.annotate(count=Count("items"), changes=Exists(changes)).values_list(
+        "pk", "updated_at", "count", "changes"
+    )
 
 
-def _forget_state(cart: Cart) -> None:
-    forget(*_state_keys(customer_id=cart.customer_id, session_key=cart.session_key))
+@prepared
+def _customer_cart_state(customer_id: int) -> QuerySet:
+    return _state_of(Cart.objects.filter(customer_id=customer_id))
+
+
+@prepared
+def _session_cart_state(session_key: str) -> QuerySet:
+    return _state_of(Cart.objects.filter(session_key=session_key))
+
+
+def cart_state_read(customer: Customer) -> Bound:
+    """The customer's cart state as a statement to send with a page's own
+    (`pecshop.prepared.together`); `cart_state_from` reads its rows."""
+    return _customer_cart_state.bind(customer_id=customer.pk)
+
+
+def cart_state_from(rows: list) -> CartState | None:
+    if not rows:
+        return None
+    pk, updated_at, count, changes = rows[0]
+    return CartState(pk, f"{pk}-{updated_at.timestamp()}", count, bool(changes))
 
 
 def cart_state(
@@ -68,27 +84,13 @@ def cart_state(
     customer: Customer | None = None,
     session_key: str | None = None,
 ) -> CartState | None:
-    """The cart's id, version and item count, from the cache (one query when not there)."""
+    """The cart's id, version and item count: one statement, compiled once. Read from the
+    database each time, so nothing has to be forgotten when the cart changes."""
     if customer is not None:
-        key, owner = _state_keys(customer_id=customer.pk)[0], {"customer": customer}
-    elif session_key:
-        key, owner = _state_keys(session_key=session_key)[0], {"session_key": session_key}
-    else:
-        return None
-    state = cache.get(key)
-    if state is None:
-        changes = CartItem.objects.filter(cart=OuterRef("pk")).exclude(kind=ItemKind.NEW_MAILBOX)
-        row = (
-            Cart.objects.filter(**owner)
-            .annotate(count=Count("items"), changes=Exists(changes))
-            .values_list("pk", "updated_at", "count", "changes")
-            .first()
-        )
-        state = (
-            CartState(row[0], f"{row[0]}-{row[1].timestamp()}", row[2], row[3]) if row else False
-        )
-        cache.set(key, state, timeout=3600)
-    return state or None
+        return cart_state_from(cart_state_read(customer).rows())
+    if session_key:
+        return cart_state_from(_session_cart_state.all(session_key=session_key))
+    return None
 
 
 @transaction.atomic
@@ -99,10 +101,8 @@ def cart_merge(*, session_key: str, customer: Customer) -> Cart | None:
         return cart_get(customer=customer)
     own = Cart.objects.get_or_create(customer=customer)[0]
     anonymous.items.update(cart=own)
-    _forget_state(anonymous)
     anonymous.delete()
     own.save(update_fields=["updated_at"])
-    _forget_state(own)
     return own
 
 
@@ -161,8 +161,7 @@ def cart_add_item(
     except PricingError as error:
         raise CartError(error.message, field=error.field) from None
     item = CartItem.objects.create(cart=cart, kind=spec.kind, mailbox=mailbox, params=params)
-    cart.save(update_fields=["updated_at"])  # the cart page's cached copy is keyed by this
-    _forget_state(cart)
+    cart.save(update_fields=["updated_at"])  # the cart's version (CartState) moves
     return item
 
 
@@ -183,14 +182,12 @@ def cart_update_item(*, item: CartItem, params: dict, today: date) -> CartItem:
     item.params = params
     item.save(update_fields=["params"])
     item.cart.save(update_fields=["updated_at"])
-    _forget_state(item.cart)
     return item
 
 
 def cart_remove_item(*, cart: Cart, item_id: int) -> None:
     cart.items.filter(pk=item_id).delete()
     cart.save(update_fields=["updated_at"])
-    _forget_state(cart)
 
 
 def _clean_params(spec: ItemSpec) -> dict:
@@ -288,5 +285,4 @@ def cart_checkout(
     )
     cart.items.all().delete()
     cart.save(update_fields=["updated_at"])
-    _forget_state(cart)
     return order

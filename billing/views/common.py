@@ -26,12 +26,12 @@ def request_cart(request, *, create: bool = False) -> Cart | None:
 
 
 def request_cart_state(request) -> CartState | None:
-    """The cart's id, version and size, usually without touching the database (once per
-    request: the page and its header both ask)."""
+    """The cart's id, version and size, read once per request (the page and its header
+    both ask), unless the view read it with its own statements (`set_request_cart_state`)."""
     if not hasattr(request, "_cart_state"):
         customer = current_customer(request)
         if customer is not None:
-            # A customer's cart may change from another browser: ask the shared cache.
+            # A customer's cart may change from another browser: ask the database.
             request._cart_state = cart_state(customer=customer)
         elif not request.session.session_key:
             request._cart_state = None
@@ -44,6 +44,12 @@ def request_cart_state(request) -> CartState | None:
             request.session[SESSION_STATE_KEY] = list(astuple(state)) if state else None
             request._cart_state = state
     return request._cart_state
+
+
+def set_request_cart_state(request, state: CartState | None) -> None:
+    """The customer's cart state as the view read it with its own statements (in the same
+    round trip, `billing.services.cart.cart_state_read`): the header asks nothing more."""
+    request._cart_state = state
 
 
 def forget_request_cart_state(request) -> None:

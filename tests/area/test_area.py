@@ -206,6 +206,32 @@ def test_the_mailbox_page_runs_the_same_queries_with_30_addons_and_1000_events(
     assert studio.addons.count() == 31
 
 
+def test_the_headers_cart_size_is_read_with_every_page_and_never_stale(alice, studio):
+    """Nothing keeps the cart's size: it is read on every page (on the dashboard and the
+    mailbox page with the page's own statements), so an item written by any path, here
+    without the cart's services, shows on the next page."""
+    from billing.models import Cart, CartItem
+
+    client = logged(alice)
+    pages = ["/area-clienti/", f"/area-clienti/caselle/{studio.pk}/", "/", "/carrello/"]
+
+    def sizes():
+        return [
+            re.search(r'aria-label="(\d+) articoli"', client.get(p).content.decode()).group(1)
+            for p in pages
+        ]
+
+    assert sizes() == ["0", "0", "0", "0"]
+    cart = Cart.objects.create(customer=alice)
+    CartItem.objects.bulk_create(
+        CartItem(cart=cart, kind="addon", mailbox=studio, params={"add": {"SPAZIO": n}})
+        for n in (1, 2)
+    )
+    assert sizes() == ["2", "2", "2", "2"]
+    cart.items.all().delete()
+    assert sizes() == ["0", "0", "0", "0"]
+
+
 def preview(client, mailbox, action, data):
     return client.post(f"/area-clienti/caselle/{mailbox.pk}/{action}/", data)
 

@@ -185,7 +185,7 @@ def test_prefetched_rows_answer_the_relation_without_a_query(make_mailbox):
 
 @pytest.mark.django_db
 def test_queries_run_together_give_what_each_gives_alone(alice, bob, three):
-    from pecshop.prepared import together
+    from pecshop.prepared import Statement, together
 
     mailboxes = PreparedQuery(_mailboxes)
 
@@ -213,6 +213,18 @@ def test_queries_run_together_give_what_each_gives_alone(alice, bob, three):
     ]
     assert together_[0][0].tier.code == alone[0][0].tier.code  # select_related filled in
     assert together_[1] == ["b@pec.it", "c@pec.it"]
+
+    # SQL written by hand goes along, its rows as the cursor gives them.
+    table = Mailbox._meta.db_table
+    by_hand = Statement(
+        f"SELECT address FROM {table} WHERE customer_id = %s ORDER BY address",  # noqa: S608
+        [alice.pk],
+    )
+    with CaptureQueriesContext(connection) as queries:
+        first, rows = together(addresses.bind_page(1, 0, customer_id=alice.pk), by_hand)
+    assert len(queries) == 2
+    assert first == ["a@pec.it"]
+    assert rows == [(a,) for a in addresses.all(customer_id=alice.pk)] == by_hand.rows()
 
 
 @pytest.mark.django_db
