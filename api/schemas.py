@@ -72,7 +72,9 @@ class MailboxPage(Out):
     items: list[MailboxOut]
 
 
-class MailboxFilters(Schema):
+class MailboxFilters(BaseModel):
+    # pydantic's BaseModel rather than ninja's Schema (as `Out`): the same parameters and
+    # schema, without Schema's getter pass over the query on every request.
     q: str = Field("", max_length=100, description="Indirizzo, nome del titolare, CF o P.IVA")
     status: Literal["pending", "active", "expired", "cancelled"] | None = None
     tier: str | None = Field(None, max_length=20)
