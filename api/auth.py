@@ -5,7 +5,14 @@ from django.utils import timezone
 from ninja.security import HttpBearer
 
 from api.models import ApiToken
-from api.services import token_authenticate, token_rate_exceeded
+from api.services import (
+    token_account,
+    token_authenticate,
+    token_authenticate_together,
+    token_requests,
+)
+from area.listing import Subquery
+from pecshop.prepared import Statement
 
 
 class ApiError(Exception):
@@ -25,15 +32,59 @@ READ_ONLY = "Questo token è di sola lettura: per acquistare serve un token «le
 TOO_MANY = "Troppe richieste con questo token: riprova tra un minuto."
 
 
+class PendingToken:
+    """A token's secret not looked up yet (`TokenAuth(together=True)`): it has no account
+    to give until `authenticate_with` has checked it."""
+
+    def __init__(self, raw: str):
+        self.raw = raw
+
+    def account(self) -> tuple[Subquery, Subquery]:
+        """The token's account and own holder as subqueries, to scope the statement sent
+        with the lookup: it reads nothing unless the token is live."""
+        return token_account(self.raw, today=timezone.localdate())
+
+    def authenticate_with(self, request, statement: Statement) -> list:
+        """Look the token up with `statement` in one round trip; 401 unless the token is
+        live. Then `request.auth` is the ApiToken, as after TokenAuth(), and the
+        statement's rows are returned."""
+        token, rows = token_authenticate_together(self.raw, statement, today=timezone.localdate())
+        if token is None:
+            raise ApiError(401, BAD_TOKEN, field="Authorization")
+        request.auth = request.api_token = token
+        return rows
+
+
 class TokenAuth(HttpBearer):
-    def authenticate(self, request, token: str) -> ApiToken:
-        api_token = token_authenticate(token.strip(), today=timezone.localdate())
+    """The token is looked up and the request counted against its limit (per token and
+    minute, API_RATE_LIMIT_PER_MINUTE); `request.auth` is the ApiToken.
+
+    `together=True` is for an operation whose first read goes to the database with the
+    token's lookup, one round trip instead of two: here only the request is counted (past
+    the limit, 429 before any lookup), and `request.auth` is a PendingToken. The operation
+    scopes its statement with `request.auth.account()` and reads nothing before
+    `request.auth.authenticate_with(request, statement)`."""
+
+    def __init__(self, *, together: bool = False):
+        super().__init__()
+        self.together = together
+
+    def authenticate(self, request, token: str) -> ApiToken | PendingToken:
+        raw = token.strip()
+        if self.together:
+            self._count(raw)
+            return PendingToken(raw)
+        api_token = token_authenticate(raw, today=timezone.localdate())
         if api_token is None:
             raise ApiError(401, BAD_TOKEN, field="Authorization")
-        if token_rate_exceeded(api_token, limit=settings.API_RATE_LIMIT_PER_MINUTE):
-            raise ApiError(429, TOO_MANY, headers={"Retry-After": "60"})
+        self._count(raw)
         request.api_token = api_token
         return api_token
+
+    @staticmethod
+    def _count(raw: str) -> None:
+        if token_requests(raw) > settings.API_RATE_LIMIT_PER_MINUTE:
+            raise ApiError(429, TOO_MANY, headers={"Retry-After": "60"})
 
 
 def buyer(request) -> None:

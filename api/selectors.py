@@ -8,7 +8,7 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.urls import reverse
 
-from area.listing import Filters, ListedMailbox, mailbox_listing
+from area.listing import Filters, ListedMailbox, Listing, Subquery, listing
 from area.selectors import STATUS_LABELS, customer_mailbox, usage_bars
 from billing.catalogue_cache import current_catalogue
 from billing.models import Invoice, Order, Payment, PaymentMethod
@@ -69,18 +69,20 @@ def mailbox_dict(catalogue, mailbox: Mailbox | ListedMailbox, today: date, own_h
     }
 
 
-def mailbox_list(customer: Customer, filters: Filters, *, today, page, size):
-    """A page of the account's mailboxes; past the last page an empty one (clients loop
-    until empty)."""
-    listed = mailbox_listing(
-        customer.pk,
-        customer.own_holder_id,
-        filters,
-        today=today,
-        size=size,
-        others_page=page,
-        split=False,
-    )["all"]
+def mailbox_list(
+    customer_id: int | Subquery, own_holder_id, filters: Filters, *, today, page, size
+) -> Listing:
+    """The statement of a page of the account's mailboxes (`mailbox_list_page` reads its
+    rows); the account as ids, or as the subqueries of a token (`api.auth.PendingToken`)."""
+    return listing(
+        customer_id, own_holder_id, filters, today=today, size=size, others_page=page, split=False
+    )
+
+
+def mailbox_list_page(asked: Listing, rows: list, customer: Customer, *, today, page, size):
+    """The page `asked` for, from its statement's rows; past the last page an empty one
+    (clients loop until empty)."""
+    listed = asked.pages(rows, customer.own_holder_id)["all"]
     catalogue = current_catalogue(today, version=listed.catalogue_version)
     return {
         "count": listed.count,

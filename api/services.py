@@ -6,15 +6,16 @@ import secrets
 from collections.abc import Callable
 from datetime import date, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from api.models import ApiToken, IdempotencyKey, TokenScope
+from area.listing import Subquery
 from billing.models import Order
 from customers.models import Customer
 from pecshop.cache import count as cache_count
-from pecshop.prepared import prepared
+from pecshop.prepared import Statement, prepared, together
 
 TOKEN_PREFIX = "pec_"
 LAST_USE_EVERY = timedelta(minutes=1)  # last use is written at most once a minute
@@ -74,12 +75,13 @@ def _live_token(token_hash: str) -> QuerySet:
     )
 
 
-def token_authenticate(raw: str, *, today: date) -> ApiToken | None:
-    """The live token with this secret, its last use noted; None if unknown, revoked or
-    expired (the token is valid up to the day before `expires_on`)."""
-    if not raw or not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
-        return None
-    token = _live_token.first(token_hash=token_hash(raw))
+def _well_formed(raw: str) -> bool:
+    return bool(raw) and raw.startswith(TOKEN_PREFIX) and len(raw) <= 200
+
+
+def _in_use(token: ApiToken | None, today: date) -> ApiToken | None:
+    """The token if it may be used today (up to the day before `expires_on`), its last use
+    noted."""
     if token is None:
         return None
     if token.expires_on is not None and token.expires_on <= today:
@@ -91,10 +93,48 @@ def token_authenticate(raw: str, *, today: date) -> ApiToken | None:
     return token
 
 
-def token_rate_exceeded(token: ApiToken, *, limit: int, now=None) -> bool:
-    """Count one request in the token's current minute; True beyond `limit`."""
+def token_authenticate(raw: str, *, today: date) -> ApiToken | None:
+    """The live token with this secret, its last use noted; None if unknown, revoked or
+    expired (the token is valid up to the day before `expires_on`)."""
+    if not _well_formed(raw):
+        return None
+    return _in_use(_live_token.first(token_hash=token_hash(raw)), today)
+
+
+def token_account(raw: str, *, today: date) -> tuple[Subquery, Subquery]:
+    """The account of the live token with this secret and its own holder, as subqueries
+    (area.listing.Subquery), for a statement sent with the token's lookup
+    (`token_authenticate_together`): it reads that account's rows, and none when the token
+    is unknown, revoked or expired."""
+    live = (
+        f"FROM {ApiToken._meta.db_table} t "  # noqa: S608 - table names; values bound
+        f"JOIN {Customer._meta.db_table} c ON c.id = t.customer_id "
+        "WHERE t.token_hash = %s AND t.revoked_at IS NULL "
+        "AND (t.expires_on IS NULL OR t.expires_on > %s)"
+    )
+    params = [token_hash(raw), connection.ops.adapt_datefield_value(today)]
+    return Subquery(f"(SELECT c.id {live})", params), Subquery(
+        f"(SELECT c.own_holder_id {live})", params
+    )
+
+
+def token_authenticate_together(
+    raw: str, statement: Statement, *, today: date
+) -> tuple[ApiToken | None, list]:
+    """`token_authenticate`, with `statement` (scoped by `token_account`) sent in the same
+    round trip: the token, or None, and the statement's rows ([] without a token)."""
+    if not _well_formed(raw):
+        return None, []
+    found, rows = together(_live_token.bind(token_hash=token_hash(raw)), statement)
+    token = _in_use(found[0] if found else None, today)
+    return token, rows if token is not None else []
+
+
+def token_requests(raw: str, *, now=None) -> int:
+    """Count one request of the token with this secret in its current minute (whether it
+    is looked up before or after: every operation counts on the same key)."""
     now = now or timezone.now()
-    return cache_count(f"api-rate:{token.pk}:{now:%Y%m%d%H%M}", 120) > limit
+    return cache_count(f"api-rate:{token_hash(raw)[:32]}:{now:%Y%m%d%H%M}", 120)
 
 
 class IdempotencyConflict(Exception):

@@ -142,12 +142,27 @@ class ListPage:
     flags: Mapping[str, bool] = field(default_factory=dict)  # the `flags` asked for
 
 
+@dataclass(frozen=True)
+class Subquery:
+    """A value the statement works out itself, an SQL expression with its parameters: for a
+    statement sent before the value is known (the account of an API token,
+    `api.services.token_account`)."""
+
+    sql: str
+    params: list
+
+
+def _value(value) -> tuple[str, list]:
+    return (value.sql, value.params) if isinstance(value, Subquery) else ("%s", [value])
+
+
 def _where(
-    customer_id: int, own_holder_id: int | None, filters: Filters, today: date
+    customer_id: int | Subquery, own_holder_id, filters: Filters, today: date
 ) -> tuple[str, list, frozenset[str]]:
     """The filters as a WHERE clause, its parameters, and the tables it reads besides the
     mailbox's ("tier", "holder")."""
-    clauses, params, joins = ["m.customer_id = %s"], [customer_id], set()
+    customer, customer_params = _value(customer_id)
+    clauses, params, joins = [f"m.customer_id = {customer}"], [*customer_params], set()
     if filters.q.strip():
         q = filters.q.strip()
         like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
@@ -181,10 +196,11 @@ def _where(
         params.append(MailboxStatus.EXPIRED)
     if filters.holder in ("own", "others"):
         # A customer without an own holder has no "own" mailboxes (NULL matches nothing).
+        own, own_params = _value(own_holder_id)
         clauses.append(
-            f"{'' if filters.holder == 'own' else 'NOT '}COALESCE(m.holder_id = %s, 0 = 1)"
+            f"{'' if filters.holder == 'own' else 'NOT '}COALESCE(m.holder_id = {own}, 0 = 1)"
         )
-        params.append(own_holder_id)
+        params += own_params
     return " AND ".join(clauses), params, frozenset(joins)
 
 
@@ -193,7 +209,9 @@ def _flag_columns(flags: Sequence[str]) -> str:
     return "".join(f", {expression} AS flag_{n}" for n, expression in enumerate(flags))
 
 
-def _sql(where: str, flags: Sequence[str] = (), joins: frozenset[str] = frozenset()) -> str:
+def _sql(
+    where: str, own_holder: str, flags: Sequence[str] = (), joins: frozenset[str] = frozenset()
+) -> str:
     # The lists are numbered on narrow rows (a mailbox's id, address and list); only the
     # rows of the pages asked for are joined to their tier, holder and add-ons. `joins`:
     # the tables the filters read ("tier", "holder").
@@ -201,7 +219,7 @@ def _sql(where: str, flags: Sequence[str] = (), joins: frozenset[str] = frozense
     holder = f"JOIN {Holder._meta.db_table} h ON h.id = m.holder_id" if "holder" in joins else ""
     return f"""
 WITH chosen AS (
-    SELECT m.id, m.address, CASE WHEN %s AND m.holder_id = %s THEN 1 ELSE 0 END AS grp
+    SELECT m.id, m.address, CASE WHEN %s AND m.holder_id = {own_holder} THEN 1 ELSE 0 END AS grp
     FROM {Mailbox._meta.db_table} m {tier} {holder}
     WHERE {where}
 ), numbered AS (
@@ -245,12 +263,12 @@ class Listing:
     together with other statements) and how to read its rows (`pages`)."""
 
     statement: Statement
-    own_holder_id: int | None
     flag_names: tuple[str, ...]
     split: bool
 
-    def pages(self, result: list) -> dict[str, ListPage]:
-        """{"own": ..., "others": ...} when split, else {"all": ...}."""
+    def pages(self, result: list, own_holder_id: int | None) -> dict[str, ListPage]:
+        """{"own": ..., "others": ...} when split, else {"all": ...}. `own_holder_id`: the
+        account's own holder, which marks each mailbox `own`."""
         # The counts' columns come last: the two totals, the version, then the flags.
         own_total, others_total, version, *flagged = result[0][24:]
         read = {name: bool(value) for name, value in zip(self.flag_names, flagged, strict=True)}
@@ -273,7 +291,7 @@ class Listing:
                     holder_id=r[11],
                     holder_name=Holder.name_of(r[12], r[13], r[14], r[15]),
                     holder_tax_id=r[16] or r[17],
-                    own=r[11] == self.own_holder_id,
+                    own=r[11] == own_holder_id,
                 )
                 lists[r[18]].append(last)
             if r[19] is not None:
@@ -287,8 +305,8 @@ class Listing:
 
 
 def listing(
-    customer_id: int,
-    own_holder_id: int | None,
+    customer_id: int | Subquery,
+    own_holder_id: int | None | Subquery,
     filters: Filters,
     *,
     today: date,
@@ -304,7 +322,7 @@ def listing(
     its page number). `flags`: boolean SQL expressions with their parameters, by name, read
     in the same statement (each page's `flags`), such as whether an order may still be
     withdrawn; they come from the code (a prepared query's `exists_sql`), never from a
-    request.
+    request. The account (`customer_id`) and its own holder are ids, or `Subquery`s.
 
     A page past the end of its list comes back empty, with the list's count."""
     where, params, joins = _where(customer_id, own_holder_id, filters, today)
@@ -314,9 +332,10 @@ def listing(
     for number in (own_page, others_page):
         number = min(max(1, number), MAX_PAGE)
         bounds += [(number - 1) * size, number * size]
-    sql = _sql(where, [expression for expression, _ in flags.values()], joins)
-    params = [split, own_holder_id, *params, *bounds, *flag_params, *HELD]
-    return Listing(Statement(sql, params), own_holder_id, tuple(flags), split)
+    own_holder, own_holder_params = _value(own_holder_id)
+    sql = _sql(where, own_holder, [expression for expression, _ in flags.values()], joins)
+    params = [split, *own_holder_params, *params, *bounds, *flag_params, *HELD]
+    return Listing(Statement(sql, params), tuple(flags), split)
 
 
 def mailbox_listing(
@@ -324,4 +343,4 @@ def mailbox_listing(
 ) -> dict[str, ListPage]:
     """`listing`'s pages, read now."""
     asked = listing(customer_id, own_holder_id, filters, **options)
-    return asked.pages(asked.statement.rows())
+    return asked.pages(asked.statement.rows(), own_holder_id)

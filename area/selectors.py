@@ -315,7 +315,7 @@ def dashboard_lists(
     # The header's cart state in the same round trip.
     first = asked()
     lists, cart_rows = together(first.statement, cart_state_read(customer))
-    listed = first.pages(lists)
+    listed = first.pages(lists, customer.own_holder_id)
     past_end = {
         name: max(1, -(-listed[name].count // PAGE_SIZE))
         for name in listed
@@ -324,7 +324,7 @@ def dashboard_lists(
     if past_end:  # a page number past the end (an old link): the last page instead
         numbers.update(past_end)
         again = asked()
-        listed = again.pages(again.statement.rows())
+        listed = again.pages(again.statement.rows(), customer.own_holder_id)
     catalogue = current_catalogue(today, version=listed["own"].catalogue_version)
     # Every row links to its page: one reverse, the id put in for each row.
     url = reverse("area:mailbox", args=[0]).removesuffix("0/")

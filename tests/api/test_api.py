@@ -179,6 +179,8 @@ def test_a_read_token_cannot_buy(alice, make_token, api_client, studio):
     assert quote.status_code == 200  # a quote is a read
 
 
+# The mailbox list looks its token up with the page (TokenAuth(together=True)), the others
+# before the operation runs (TokenAuth()).
 @pytest.mark.parametrize("path", ["/mailboxes", "/invoices"])
 @pytest.mark.parametrize("how", ["revoked", "expired", "unknown", "missing"])
 def test_a_revoked_expired_unknown_or_missing_token_is_a_401(
@@ -196,6 +198,38 @@ def test_a_revoked_expired_unknown_or_missing_token_is_a_401(
     response = api_client(raw).get(path)
     assert response.status_code == 401
     assert set(response.json()) == {"error", "field"}
+
+
+@pytest.mark.parametrize("how", ["revoked", "expired", "unknown"])
+def test_the_page_sent_with_the_token_reads_nothing_for_a_token_that_is_not_live(
+    alice, make_token, make_mailbox, how
+):
+    """The list's statement goes to the database before the token is known to be live
+    (TokenAuth(together=True)): it is scoped to the token's account in SQL, so it reads
+    nothing for a token that is not."""
+    from api import selectors
+    from api.services import token_account
+    from area.listing import Filters
+
+    make_mailbox("studio@pec.it")
+    token, raw = make_token(alice, "read", expires_on=TODAY + timedelta(days=1))
+
+    def listed():
+        customer, own_holder = token_account(raw, today=TODAY)
+        asked = selectors.mailbox_list(
+            customer, own_holder, Filters(), today=TODAY, page=1, size=20
+        )
+        return asked.pages(asked.statement.rows(), None)["all"]
+
+    assert [m.address for m in listed().rows] == ["studio@pec.it"]
+    if how == "revoked":
+        token_revoke(token=token)
+    elif how == "expired":
+        ApiToken.objects.filter(pk=token.pk).update(expires_on=TODAY)
+    else:
+        raw = raw[:-2] + "xx"
+    page = listed()
+    assert (page.rows, page.count) == ([], 0)
 
 
 def test_the_last_use_is_recorded(alice, make_token, api_client):
