@@ -1,4 +1,4 @@
-"""Django's Redis cache, keeping one client per connection pool, and `forget`.
+"""Django's Redis cache, keeping one client per connection pool, and a counter (`count`).
 
 The stock client builds a new `redis.Redis` object (and its table of response callbacks)
 for every cache operation; on pages that read the session from Redis that is a large part
@@ -18,7 +18,6 @@ from functools import partial, wraps
 
 from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
-from django.db import transaction
 from redis.exceptions import RedisError
 
 
@@ -190,10 +189,3 @@ def count(key: str, timeout: int) -> int:
     except ValueError:  # expired between add and incr
         cache.add(key, 1, timeout=timeout)
         return 1
-
-
-def forget(*keys: str) -> None:
-    """Delete cached keys now and again when the current transaction commits: a reader that
-    cached the old rows in between (they were not committed yet) loses its copy too."""
-    cache.delete_many(keys)
-    transaction.on_commit(partial(cache.delete_many, keys))
