@@ -212,9 +212,9 @@ def mailboxes_list(request, filters: Query[MailboxFilters]):
     )
     # Written as built, without ninja's pass through the MailboxPage models: that pass
     # checked code the shop writes (selectors.mailbox_dict) against its own schema, and cost
-    # about as much as reading the page (0.2 ms a request under load). The tests check the
-    # answer equals the validated page (tests/api/test_api.py) and schemathesis checks it
-    # against the published schema.
+    # 0.15-0.2 ms a request under load, a tenth of the list. The tests check the answer
+    # equals the validated page (tests/api/test_api.py) and schemathesis checks it against
+    # the published schema.
     return api.create_response(request, page, status=200)
 
 
