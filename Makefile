@@ -33,9 +33,9 @@ $(AXE): package.json package-lock.json
 	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund --silent && touch $@; \
 	else echo "npm not found: the browser tests will skip their accessibility checks"; fi
 
-# Parallel test workers: one per core and two more (the tests wait on PostgreSQL, Redis,
+# Parallel test workers: one per core and one more (the tests wait on PostgreSQL, Redis,
 # Chromium and subprocesses much of the time), at most 8.
-TEST_WORKERS ?= $(shell $(PYTHON) -c 'import os; print(min(8, (os.cpu_count() or 1) + 2))')
+TEST_WORKERS ?= $(shell $(PYTHON) -c 'import os; print(min(8, (os.cpu_count() or 1) + 1))')
 
 test: $(VENV)/.dev $(AXE)
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
