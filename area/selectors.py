@@ -57,7 +57,8 @@ class UsageBar:
 
     @property
     def level(self) -> str:
-        """ "ok", "warn" from 70%, "danger" from 90% (the alert thresholds)."""
+        """The bar's colour: "ok", "warn" from 70%, "danger" from 90% (the alert
+        thresholds)."""
         return "danger" if self.percent >= 90 else "warn" if self.percent >= 70 else "ok"
 
     @property
@@ -291,8 +292,9 @@ def dashboard_lists(
 ) -> Dashboard:
     """ "Le mie caselle PEC" and "PEC di altri titolari", filtered and paged, each page with
     its rows worked out (`page.rows`), in one query that also reads the catalogue's version
-    and whether an order may still be withdrawn. A page past the end shows the last one. A
-    user without a customer profile has none."""
+    and whether an order may still be withdrawn, sent with the header's cart state in one
+    round trip. A page past the end shows the last one. A user without a customer profile
+    has none."""
     if customer is None:
         empty = Paginator([], PAGE_SIZE).get_page(1)
         empty.rows = []
