@@ -11,7 +11,7 @@ from api.services import (
     token_authenticate_together,
     token_requests,
 )
-from area.listing import Subquery
+from area.listing import SqlValue
 from pecshop.prepared import Statement
 
 
@@ -39,7 +39,7 @@ class PendingToken:
     def __init__(self, raw: str):
         self.raw = raw
 
-    def account(self) -> tuple[Subquery, Subquery]:
+    def account(self) -> tuple[SqlValue, SqlValue]:
         """The token's account and own holder as subqueries, to scope the statement sent
         with the lookup: it reads nothing unless the token is live."""
         return token_account(self.raw, today=timezone.localdate())

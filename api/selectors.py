@@ -8,7 +8,7 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.urls import reverse
 
-from area.listing import Filters, ListedMailbox, Listing, Subquery, listing
+from area.listing import Filters, ListedMailbox, Listing, SqlValue, listing
 from area.selectors import STATUS_LABELS, customer_mailbox, usage_bars
 from billing.catalogue_cache import current_catalogue
 from billing.models import Invoice, Order, Payment, PaymentMethod
@@ -70,7 +70,7 @@ def mailbox_dict(catalogue, mailbox: Mailbox | ListedMailbox, today: date, own_h
 
 
 def mailbox_list(
-    customer_id: int | Subquery, own_holder_id, filters: Filters, *, today, page, size
+    customer_id: int | SqlValue, own_holder_id, filters: Filters, *, today, page, size
 ) -> Listing:
     """The statement of a page of the account's mailboxes (`mailbox_list_page` reads its
     rows); the account as ids, or as the subqueries of a token (`api.auth.PendingToken`)."""

@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from api.models import ApiToken, IdempotencyKey, TokenScope
-from area.listing import Subquery
+from area.listing import SqlValue
 from billing.models import Order
 from customers.models import Customer
 from pecshop.cache import count as cache_count
@@ -101,9 +101,9 @@ def token_authenticate(raw: str, *, today: date) -> ApiToken | None:
     return _in_use(_live_token.first(token_hash=token_hash(raw)), today)
 
 
-def token_account(raw: str, *, today: date) -> tuple[Subquery, Subquery]:
+def token_account(raw: str, *, today: date) -> tuple[SqlValue, SqlValue]:
     """The account of the live token with this secret and its own holder, as subqueries
-    (area.listing.Subquery), for a statement sent with the token's lookup
+    (area.listing.SqlValue), for a statement sent with the token's lookup
     (`token_authenticate_together`): it reads that account's rows, and none when the token
     is unknown, revoked or expired."""
     live = (
@@ -113,7 +113,7 @@ def token_account(raw: str, *, today: date) -> tuple[Subquery, Subquery]:
         "AND (t.expires_on IS NULL OR t.expires_on > %s)"
     )
     params = [token_hash(raw), connection.ops.adapt_datefield_value(today)]
-    return Subquery(f"(SELECT c.id {live})", params), Subquery(
+    return SqlValue(f"(SELECT c.id {live})", params), SqlValue(
         f"(SELECT c.own_holder_id {live})", params
     )
 

@@ -143,7 +143,7 @@ class ListPage:
 
 
 @dataclass(frozen=True)
-class Subquery:
+class SqlValue:
     """A value the statement works out itself, an SQL expression with its parameters: for a
     statement sent before the value is known (the account of an API token,
     `api.services.token_account`)."""
@@ -153,11 +153,11 @@ class Subquery:
 
 
 def _value(value) -> tuple[str, list]:
-    return (value.sql, value.params) if isinstance(value, Subquery) else ("%s", [value])
+    return (value.sql, value.params) if isinstance(value, SqlValue) else ("%s", [value])
 
 
 def _where(
-    customer_id: int | Subquery, own_holder_id, filters: Filters, today: date
+    customer_id: int | SqlValue, own_holder_id, filters: Filters, today: date
 ) -> tuple[str, list, frozenset[str]]:
     """The filters as a WHERE clause, its parameters, and the tables it reads besides the
     mailbox's ("tier", "holder")."""
@@ -305,8 +305,8 @@ class Listing:
 
 
 def listing(
-    customer_id: int | Subquery,
-    own_holder_id: int | None | Subquery,
+    customer_id: int | SqlValue,
+    own_holder_id: int | None | SqlValue,
     filters: Filters,
     *,
     today: date,
@@ -322,7 +322,7 @@ def listing(
     its page number). `flags`: boolean SQL expressions with their parameters, by name, read
     in the same statement (each page's `flags`), such as whether an order may still be
     withdrawn; they come from the code (a prepared query's `exists_sql`), never from a
-    request. The account (`customer_id`) and its own holder are ids, or `Subquery`s.
+    request. The account (`customer_id`) and its own holder are ids, or `SqlValue`s (subqueries).
 
     A page past the end of its list comes back empty, with the list's count."""
     where, params, joins = _where(customer_id, own_holder_id, filters, today)
